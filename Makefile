@@ -1,0 +1,61 @@
+# lagwatch — two commands: `make test` and `make demo`. `make help` lists the rest.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the suite needs (promtool and the Prometheus server).
+DEB_PACKAGES := prometheus
+
+.DEFAULT_GOAL := help
+.PHONY: help venv system-deps kafka-jars lint format test unit integration demo stop-demo bench clean
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "lagwatch needs Python 3.11+, found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(STAMP) ## create or update .venv with the project and its test extras
+
+system-deps: ## install the Debian packages the suite needs (promtool, prometheus)
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+kafka-jars: venv ## resolve the Kafka broker jars from Maven Central (once, cached)
+	$(BIN)/lagwatch kafka fetch >/dev/null
+
+lint: venv ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: venv system-deps kafka-jars lint ## set everything up and run the whole suite against a real broker
+	$(BIN)/pytest -ra
+
+unit: venv ## unit tests only (no services)
+	$(BIN)/pytest -q tests/unit
+
+integration: venv system-deps kafka-jars ## integration tests only (real broker)
+	$(BIN)/pytest -ra tests/integration
+
+demo: venv kafka-jars ## set everything up and run the whole local stack
+	$(BIN)/lagwatch kafka start
+	@echo "Kafka is up on 127.0.0.1:9092 (stop it with: $(BIN)/lagwatch kafka stop)"
+
+stop-demo: venv ## stop what `make demo` started
+	$(BIN)/lagwatch kafka stop
+
+clean: ## remove the virtualenv and caches (not the Kafka jar cache)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lagwatch`` command, one module per area."""

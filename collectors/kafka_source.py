@@ -1,0 +1,217 @@
+"""Adapter: read consumer groups, committed offsets and watermarks from Kafka.
+
+Every edge case of the brief's definitions comes back as a value, never an exception:
+a group that never committed has ``committed=None``; a partition whose watermarks
+cannot be read has ``log_start=None``/``log_end=None`` plus an error string per
+partition. Admin calls return one future per group or partition, so one bad
+partition never fails a whole cycle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    IsolationLevel,
+    KafkaException,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+TopicPart = tuple[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupListing:
+    group: str
+    state: str  # STABLE, EMPTY, ... as upper-case text; UNKNOWN when not reported
+    is_simple: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDescription:
+    group: str
+    state: str
+    members: int
+    # partitions assigned to members (empty when the group has no members)
+    assigned: frozenset[TopicPart]
+
+
+@dataclass(frozen=True, slots=True)
+class Watermarks:
+    """Low and high watermark of one partition; None where unreadable (see ``error``)."""
+
+    log_start: int | None
+    log_end: int | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommittedOffsets:
+    """A group's committed offsets; partitions with no commit map to None."""
+
+    group: str
+    offsets: Mapping[TopicPart, int | None]
+    error: str | None = None
+
+
+def _state_name(state: object) -> str:
+    name = getattr(state, "name", None) or str(state or "UNKNOWN")
+    return name.upper()
+
+
+class KafkaOffsetsSource:
+    """Thin wrapper over confluent-kafka's AdminClient.
+
+    ``config`` is a librdkafka config (``bootstrap.servers`` plus any SASL/SSL
+    settings); it is passed through unchanged and never logged.
+    """
+
+    def __init__(self, config: Mapping[str, object], request_timeout_s: float = 10.0) -> None:
+        self._admin = AdminClient(dict(config))
+        self._timeout = request_timeout_s
+
+    def list_groups(self) -> list[GroupListing]:
+        """All consumer groups the broker knows (classic and consumer protocol)."""
+        result = self._admin.list_consumer_groups(request_timeout=self._timeout).result()
+        return sorted(
+            (
+                GroupListing(g.group_id, _state_name(g.state), bool(g.is_simple_consumer_group))
+                for g in result.valid
+            ),
+            key=lambda g: g.group,
+        )
+
+    def describe_groups(self, groups: Iterable[str]) -> dict[str, GroupDescription | str]:
+        """Group state, member count and assignment; an error string for a failed group."""
+        groups = list(groups)
+        if not groups:
+            return {}
+        futures = self._admin.describe_consumer_groups(groups, request_timeout=self._timeout)
+        out: dict[str, GroupDescription | str] = {}
+        for group, future in futures.items():
+            try:
+                desc = future.result()
+            except KafkaException as error:
+                out[group] = str(error.args[0] if error.args else error)
+                continue
+            assigned = frozenset(
+                (tp.topic, tp.partition)
+                for member in desc.members
+                for tp in (member.assignment.topic_partitions if member.assignment else [])
+            )
+            out[group] = GroupDescription(
+                group, _state_name(desc.state), len(desc.members), assigned
+            )
+        return out
+
+    def committed_offsets(self, groups: Iterable[str]) -> dict[str, CommittedOffsets]:
+        """Committed offsets of every partition each group has committed for.
+
+        Requests run concurrently (the Admin API takes one group per request).
+        A partition the group knows but never committed maps to None.
+        """
+        futures = {}
+        for group in groups:
+            futures.update(
+                self._admin.list_consumer_group_offsets(
+                    [ConsumerGroupTopicPartitions(group)], request_timeout=self._timeout
+                )
+            )
+        out: dict[str, CommittedOffsets] = {}
+        for group, future in futures.items():
+            try:
+                result = future.result()
+            except KafkaException as error:
+                out[group] = CommittedOffsets(group, {}, _error_text(error))
+                continue
+            offsets: dict[TopicPart, int | None] = {}
+            for tp in result.topic_partitions or []:
+                offsets[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else None
+            out[group] = CommittedOffsets(group, offsets)
+        return out
+
+    def committed_for(self, group: str, partitions: Iterable[TopicPart]) -> CommittedOffsets:
+        """Committed offsets of a group for the given partitions (None = no commit)."""
+        request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in partitions])
+        future = self._admin.list_consumer_group_offsets([request], request_timeout=self._timeout)[
+            group
+        ]
+        try:
+            result = future.result()
+        except KafkaException as error:
+            return CommittedOffsets(group, {}, _error_text(error))
+        return CommittedOffsets(
+            group,
+            {
+                (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
+                for tp in result.topic_partitions or []
+            },
+        )
+
+    def topic_partitions(self, topics: Iterable[str] | None = None) -> dict[str, list[int]]:
+        """Partition ids per topic (all topics when ``topics`` is None)."""
+        metadata = self._admin.list_topics(timeout=self._timeout)
+        wanted = set(topics) if topics is not None else None
+        return {
+            name: sorted(t.partitions)
+            for name, t in metadata.topics.items()
+            if (wanted is None or name in wanted) and t.error is None
+        }
+
+    def watermarks(
+        self, partitions: Iterable[TopicPart], read_committed: bool = False
+    ) -> dict[TopicPart, Watermarks]:
+        """Log start and end per partition, batched (librdkafka sends one ListOffsets
+        per partition leader). With ``read_committed`` the end is the last stable offset.
+        """
+        parts = list(dict.fromkeys(partitions))
+        if not parts:
+            return {}
+        isolation = (
+            IsolationLevel.READ_COMMITTED if read_committed else IsolationLevel.READ_UNCOMMITTED
+        )
+        ends = self._list_offsets(parts, OffsetSpec.latest(), isolation)
+        starts = self._list_offsets(parts, OffsetSpec.earliest(), isolation)
+        out = {}
+        for tp in parts:
+            start, start_err = starts[tp]
+            end, end_err = ends[tp]
+            out[tp] = Watermarks(start, end, end_err or start_err)
+        return out
+
+    def _list_offsets(
+        self, parts: list[TopicPart], spec: OffsetSpec, isolation: IsolationLevel
+    ) -> dict[TopicPart, tuple[int | None, str | None]]:
+        request = {TopicPartition(t, p): spec for t, p in parts}
+        try:
+            futures = self._admin.list_offsets(
+                request, isolation_level=isolation, request_timeout=self._timeout
+            )
+        except KafkaException as error:
+            return {tp: (None, _error_text(error)) for tp in parts}
+        out: dict[TopicPart, tuple[int | None, str | None]] = {}
+        for tp, future in futures.items():
+            key = (tp.topic, tp.partition)
+            try:
+                offset = future.result().offset
+                out[key] = (offset if offset >= 0 else None, None)
+            except KafkaException as error:
+                out[key] = (None, _error_text(error))
+        for tp in parts:
+            out.setdefault(tp, (None, "no answer for partition"))
+        return out
+
+
+_SECRET = re.compile(r"(password|secret|token|key)=\S+", re.IGNORECASE)
+
+
+def _error_text(error: KafkaException) -> str:
+    """A short error description with anything that looks like a secret masked."""
+    inner = error.args[0] if error.args else error
+    text = getattr(inner, "str", lambda: str(inner))()
+    name = getattr(inner, "name", lambda: "")()
+    return _SECRET.sub(r"\1=***", f"{name}: {text}" if name else text)
