@@ -181,6 +181,21 @@ class CollectorStats:
 
 
 @dataclass(frozen=True, slots=True)
+class SloState:
+    """Freshness SLO of one read model (group): "``objective`` of observations have
+    staleness under ``target_s``". Counters are cumulative since the collector started;
+    an observation is one group-level staleness value per cycle (unknown ones not counted).
+    """
+
+    cluster: str
+    group: str
+    target_s: float
+    objective: float  # e.g. 0.99
+    observations_total: int
+    good_total: int
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The latest complete cycle, served from memory to /metrics and the API."""
 
@@ -191,6 +206,7 @@ class Snapshot:
     groups: tuple[GroupLag, ...]
     clusters: tuple[ClusterHealth, ...]
     stats: CollectorStats
+    slos: tuple[SloState, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

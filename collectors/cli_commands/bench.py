@@ -1,16 +1,37 @@
-"""``lagwatch bench``: not built yet."""
+"""``lagwatch bench collector|metrics|demo``: benchmarks that print numbers and write
+``docs/benchmarks.md``. Each benchmark lives in its own module with ``add_arguments``
+and ``run(args) -> int``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import importlib
+
+from collectors.cli import add_bootstrap_option
+
+BENCHMARKS = {
+    "collector": ("collectors.bench_collector", "collection cycle time over many group-partitions"),
+    "metrics": ("collectors.bench_metrics", "/metrics scrape latency"),
+    "demo": ("demo_system.bench", "demo throughput and command-to-visible latency"),
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    cmd = sub.add_parser("bench", help="(not built yet)")
-    cmd.set_defaults(handler=_todo)
+    bench = sub.add_parser("bench", help="run a benchmark and write docs/benchmarks.md")
+    kinds = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    for name, (module_name, text) in BENCHMARKS.items():
+        cmd = kinds.add_parser(name, help=text)
+        add_bootstrap_option(cmd)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            cmd.set_defaults(handler=lambda _a, n=name: _missing(n))
+            continue
+        module.add_arguments(cmd)
+        cmd.set_defaults(handler=module.run)
 
 
-def _todo(args: argparse.Namespace) -> int:
-    print("lagwatch bench: not built yet", file=sys.stderr)
+def _missing(name: str) -> int:
+    print(f"lagwatch bench {name}: not available in this build")
     return 2
