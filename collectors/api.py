@@ -1,0 +1,322 @@
+"""Adapter: the collector's read-only HTTP surface.
+
+``/metrics`` (Prometheus), ``/healthz``, and ``/api/v1/*`` JSON. Everything is served
+from the latest in-memory snapshot or read from the store; nothing here calls Kafka,
+and only GET is routed (any other method is 405). Bad parameters answer 400 naming the
+parameter; an unknown group answers 404.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from collectors.metrics import CONTENT_TYPE, MetricsRenderer
+from collectors.model import GroupLag, GroupTopicLag, PartitionLag, Snapshot
+from collectors.settings import PipelineSettings
+
+MAX_POINTS = 2000
+
+
+class SnapshotProvider(Protocol):
+    def snapshot(self) -> Snapshot | None: ...
+
+
+class BadParameter(ValueError):
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(f"invalid parameter '{parameter}': {problem}")
+        self.parameter = parameter
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 6)
+
+
+def partition_json(row: PartitionLag) -> dict[str, Any]:
+    return {
+        "cluster": row.key.cluster,
+        "group": row.key.group,
+        "topic": row.key.topic,
+        "partition": row.key.partition,
+        "observed_at": row.observed_at,
+        "log_start": row.log_start,
+        "log_end": row.log_end,
+        "committed": row.committed,
+        "offset_lag": row.offset_lag,
+        "no_commit": row.no_commit,
+        "events_expired": row.events_expired,
+        "staleness_s": _num(row.staleness_s),
+        "staleness_method": str(row.staleness_method),
+        "data_age_s": _num(row.data_age_s),
+        "clock_skew": row.clock_skew,
+        "consume_rate": _num(row.consume_rate),
+        "produce_rate": _num(row.produce_rate),
+        "eta_s": _num(row.eta_s),
+        "status": str(row.status),
+        "error": row.error,
+    }
+
+
+def _aggregate_json(row: GroupLag | GroupTopicLag) -> dict[str, Any]:
+    agg = row.lag
+    return {
+        "offset_lag": agg.offset_lag,
+        "staleness_s": _num(agg.staleness_s),
+        "data_age_s": _num(agg.data_age_s),
+        "consume_rate": _num(agg.consume_rate),
+        "produce_rate": _num(agg.produce_rate),
+        "eta_s": _num(agg.eta_s),
+        "status": str(agg.status),
+        "partitions": agg.partitions,
+        "no_commit_partitions": agg.no_commit_partitions,
+        "events_expired_partitions": agg.events_expired_partitions,
+    }
+
+
+def group_json(row: GroupLag) -> dict[str, Any]:
+    return {
+        "cluster": row.cluster,
+        "group": row.group,
+        "observed_at": row.observed_at,
+        "state": row.state,
+        "members": row.members,
+        "topics": list(row.topics),
+        **_aggregate_json(row),
+    }
+
+
+def _parse_time(name: str, text: str | None, default: float) -> float:
+    """Epoch seconds or ISO-8601 (``2026-11-27T18:00:00Z``)."""
+    if text is None or text == "":
+        return default
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise BadParameter(name, "expected epoch seconds or an ISO-8601 time") from None
+
+
+def _parse_float(name: str, text: str | None) -> float | None:
+    if text is None or text == "":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadParameter(name, "expected a number of seconds") from None
+    if not value > 0 or math.isinf(value):
+        raise BadParameter(name, "must be a positive number of seconds")
+    return value
+
+
+def _parse_int(name: str, text: str | None) -> int | None:
+    if text is None or text == "":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadParameter(name, "expected a non-negative integer") from None
+    if value < 0:
+        raise BadParameter(name, "expected a non-negative integer")
+    return value
+
+
+def create_app(
+    provider: SnapshotProvider,
+    *,
+    store=None,
+    renderer: MetricsRenderer | None = None,
+    topology: list[PipelineSettings] | None = None,
+    series_metrics: frozenset[str] | None = None,
+) -> FastAPI:
+    renderer = renderer or MetricsRenderer()
+    app = FastAPI(title="lagwatch collector", docs_url=None, redoc_url=None, openapi_url=None)
+    if series_metrics is None and store is not None:
+        from collectors.store import SERIES_METRICS
+
+        series_metrics = SERIES_METRICS
+
+    @app.exception_handler(BadParameter)
+    async def _bad(_: Request, error: BadParameter) -> JSONResponse:
+        return JSONResponse({"error": str(error), "parameter": error.parameter}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": ("?",), "msg": "invalid"}
+        name = str(first["loc"][-1])
+        return JSONResponse(
+            {"error": f"invalid parameter '{name}': {first['msg']}", "parameter": name},
+            status_code=400,
+        )
+
+    def current() -> Snapshot | None:
+        return provider.snapshot()
+
+    @app.get("/metrics")
+    def metrics(request: Request) -> Response:
+        snap = current()
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(
+                renderer.render_gzip(snap),
+                media_type=CONTENT_TYPE,
+                headers={"Content-Encoding": "gzip"},
+            )
+        return Response(renderer.render(snap), media_type=CONTENT_TYPE)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        snap = current()
+        if snap is None:
+            return JSONResponse({"status": "starting", "clusters": []}, status_code=503)
+        clusters = [asdict(c) for c in snap.clusters]
+        healthy = all(c.up for c in snap.clusters)
+        return JSONResponse(
+            {
+                "status": "ok" if healthy else "degraded",
+                "last_cycle_at": snap.taken_at,
+                "cycle_duration_s": round(snap.cycle_duration_s, 6),
+                "age_s": round(time.time() - snap.taken_at, 3),
+                "clusters": clusters,
+            },
+            status_code=200 if healthy else 503,
+        )
+
+    @app.get("/api/v1/groups")
+    def groups(cluster: str | None = None) -> JSONResponse:
+        snap = current()
+        rows = [] if snap is None else snap.groups
+        return JSONResponse(
+            {
+                "observed_at": snap.taken_at if snap else None,
+                "groups": [group_json(g) for g in rows if cluster in (None, g.cluster)],
+            }
+        )
+
+    @app.get("/api/v1/groups/{group}")
+    def group_detail(group: str, cluster: str | None = None) -> JSONResponse:
+        snap = current()
+        rows = snap.groups if snap else ()
+        found = [g for g in rows if g.group == group and cluster in (None, g.cluster)]
+        if not found:
+            return JSONResponse({"error": f"unknown group '{group}'"}, status_code=404)
+        out = []
+        for row in found:
+            body = group_json(row)
+            body["by_topic"] = [
+                {"topic": t.topic, **_aggregate_json(t)}
+                for t in snap.topics
+                if t.group == group and t.cluster == row.cluster
+            ]
+            body["partitions"] = [
+                partition_json(p)
+                for p in snap.partitions
+                if p.key.group == group and p.key.cluster == row.cluster
+            ]
+            out.append(body)
+        return JSONResponse(out[0] if len(out) == 1 else {"clusters": out})
+
+    @app.get("/api/v1/series")
+    def series(request: Request) -> JSONResponse:
+        if store is None:
+            return JSONResponse({"error": "this collector runs without a store"}, status_code=503)
+        params = request.query_params
+        metric = params.get("metric")
+        if not metric:
+            raise BadParameter("metric", f"required; one of {sorted(series_metrics or ())}")
+        if series_metrics is not None and metric not in series_metrics:
+            allowed = sorted(series_metrics)
+            raise BadParameter("metric", f"unknown metric {metric!r}; one of {allowed}")
+        group = params.get("group")
+        if not group:
+            raise BadParameter("group", "required: the consumer group")
+        topic = params.get("topic") or None
+        partition = _parse_int("partition", params.get("partition"))
+        if partition is not None and topic is None:
+            raise BadParameter("partition", "needs 'topic' as well")
+        now = time.time()
+        end = _parse_time("end", params.get("end"), now)
+        start = _parse_time("start", params.get("start"), end - 3600)
+        if start >= end:
+            raise BadParameter("start", "must be before 'end'")
+        step = _parse_float("step", params.get("step"))
+        points = store.series(
+            metric,
+            group,
+            cluster=params.get("cluster") or None,
+            topic=topic,
+            partition=partition,
+            start=start,
+            end=end,
+            step=step,
+            max_points=MAX_POINTS,
+        )
+        return JSONResponse(
+            {
+                "metric": metric,
+                "group": group,
+                "topic": topic,
+                "partition": partition,
+                "start": start,
+                "end": end,
+                "points": [[t, _num(v)] for t, v in points],
+            }
+        )
+
+    @app.get("/api/v1/annotations")
+    def annotations(
+        start: float | None = None, end: float | None = None, group: str | None = None
+    ) -> JSONResponse:
+        if store is None:
+            return JSONResponse({"annotations": []})
+        end = end if end is not None else time.time()
+        start = start if start is not None else end - 86400
+        rows = store.annotations(start, end, group=group)
+        return JSONResponse({"annotations": [asdict(a) for a in rows]})
+
+    @app.get("/api/v1/topology")
+    def topology_view() -> JSONResponse:
+        snap = current()
+        status = {(g.cluster, g.group): g for g in (snap.groups if snap else ())}
+
+        def stage(cluster: str, group: str) -> dict[str, Any]:
+            row = status.get((cluster, group))
+            return {
+                "group": group,
+                "status": str(row.lag.status) if row else None,
+                "offset_lag": row.lag.offset_lag if row else None,
+                "staleness_s": _num(row.lag.staleness_s) if row else None,
+            }
+
+        pipelines = []
+        for p in topology or []:
+            handler = stage(p.cluster, p.handler_group)
+            projections = [stage(p.cluster, g) for g in p.projection_groups]
+            known = [s["staleness_s"] for s in projections if s["staleness_s"] is not None]
+            pipeline_staleness = (
+                handler["staleness_s"] + max(known)
+                if handler["staleness_s"] is not None and known
+                else None
+            )
+            pipelines.append(
+                {
+                    "name": p.name,
+                    "cluster": p.cluster,
+                    "commands_topic": p.commands_topic,
+                    "handler": handler,
+                    "events_topic": p.events_topic,
+                    "projections": projections,
+                    "staleness_s": pipeline_staleness,
+                }
+            )
+        return JSONResponse({"pipelines": pipelines})
+
+    return app

@@ -1,0 +1,344 @@
+"""The collector service: cycles on its own timer, publishes snapshots, feeds the store.
+
+Threads:
+- the cycle thread runs ``run_cycle`` every ``interval_s`` and publishes the snapshot
+  (an atomic reference swap: readers never wait for a cycle);
+- the writer thread is the single DuckDB writer: snapshots, annotations, rollups and
+  retention. A snapshot waiting to be written is never dropped for a newer one unless
+  the writer falls a whole queue behind (then the oldest waiting one is dropped and
+  counted as a ``store_backlog`` error), so a slow disk cannot stall collection.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from collectors.cycle import ClusterCollector, GroupFilter, build_rollups
+from collectors.kafka_source import KafkaOffsetsSource
+from collectors.model import (
+    Annotation,
+    ClusterHealth,
+    CollectorStats,
+    GroupLag,
+    GroupTopicLag,
+    PartitionLag,
+    SloState,
+    Snapshot,
+    Status,
+)
+from collectors.record_times import RecordTimesReader
+from collectors.settings import ClusterSettings, Settings
+
+log = logging.getLogger("lagwatch.collector")
+
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+RECENT_CYCLES = 300
+MAINTENANCE_EVERY_S = 60.0
+
+
+@dataclass(slots=True)
+class _Counters:
+    started_at: float
+    cycles: int = 0
+    duration_sum: float = 0.0
+    bucket_counts: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_CYCLES))
+    errors: dict[str, int] = field(default_factory=dict)
+    cache_hits: int = 0
+    cache_misses: int = 0
+    last_success_at: float | None = None
+
+    def observe(self, duration: float) -> None:
+        self.cycles += 1
+        self.duration_sum += duration
+        self.recent.append(duration)
+        for i, bound in enumerate(DURATION_BUCKETS):
+            if duration <= bound:
+                self.bucket_counts[i] += 1
+                break
+        else:
+            self.bucket_counts[-1] += 1
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    def freeze(self) -> CollectorStats:
+        cumulative, running = [], 0
+        for bound, count in zip((*DURATION_BUCKETS, float("inf")), self.bucket_counts, strict=True):
+            running += count
+            cumulative.append((bound, running))
+        return CollectorStats(
+            started_at=self.started_at,
+            cycles_total=self.cycles,
+            cycle_durations_s=tuple(self.recent),
+            cycle_duration_sum_s=self.duration_sum,
+            cycle_duration_buckets=tuple(cumulative),
+            errors_total=dict(self.errors),
+            timestamp_cache_hits=self.cache_hits,
+            timestamp_cache_misses=self.cache_misses,
+            last_success_at=self.last_success_at,
+        )
+
+
+class _Slo:
+    """Cumulative good/total staleness observations per (cluster, group)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._rules = [(re.compile(s.group), s) for s in settings.slo]
+        self._counts: dict[tuple[str, str], list[int]] = {}
+
+    def observe(self, groups: list[GroupLag]) -> tuple[SloState, ...]:
+        states = []
+        for group in groups:
+            rule = next((s for p, s in self._rules if p.fullmatch(group.group)), None)
+            if rule is None:
+                continue
+            counts = self._counts.setdefault((group.cluster, group.group), [0, 0])
+            if group.lag.staleness_s is not None:
+                counts[0] += 1
+                counts[1] += group.lag.staleness_s <= rule.target_s
+            states.append(
+                SloState(group.cluster, group.group, rule.target_s, rule.objective, *counts)
+            )
+        return tuple(states)
+
+
+def build_cluster(settings: ClusterSettings, window: int, rate_window_s: float) -> ClusterCollector:
+    config = settings.kafka_config()
+    readers = None
+    if settings.read_records:
+        readers = {rc: RecordTimesReader(config, read_committed=rc) for rc in (False, True)}
+    rc_patterns = [re.compile(p) for p in settings.read_committed_groups]
+    return ClusterCollector(
+        cluster=settings.name,
+        source=KafkaOffsetsSource(config, request_timeout_s=settings.request_timeout_s),
+        readers=readers,
+        group_filter=GroupFilter(settings.include, settings.exclude),
+        read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
+        window=window,
+        rate_window_s=rate_window_s,
+    )
+
+
+class CollectorService:
+    """Owns the cycle loop and the latest snapshot. ``store`` may be None (no history)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store=None,
+        clock: Callable[[], float] = time.time,
+        clusters: list[ClusterCollector] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._clock = clock
+        section = settings.collector
+        self._clusters = clusters or [
+            build_cluster(c, section.window, section.rate_window_s) for c in settings.clusters
+        ]
+        self._counters = _Counters(started_at=clock())
+        self._slo = _Slo(settings)
+        self._health: dict[str, ClusterHealth] = {}
+        self._group_status: dict[tuple[str, str], Status] = {}
+        self._snapshot: Snapshot | None = None
+        self._stop = threading.Event()
+        self._writes: queue.Queue = queue.Queue(maxsize=8)
+        self._threads: list[threading.Thread] = []
+
+    # --- reading (any thread) --------------------------------------------------------
+
+    def snapshot(self) -> Snapshot | None:
+        """The latest complete cycle; None before the first one finished."""
+        return self._snapshot
+
+    # --- one cycle ---------------------------------------------------------------------
+
+    def run_cycle(self) -> Snapshot:
+        started = time.perf_counter()
+        partitions: list[PartitionLag] = []
+        topics: list[GroupTopicLag] = []
+        groups: list[GroupLag] = []
+        annotations: list[Annotation] = []
+        for cluster in self._clusters:
+            try:
+                result = cluster.collect(self._clock)
+            except Exception as error:  # the cluster as a whole is unreachable
+                message = _short(error)
+                self._counters.error("cluster_unreachable")
+                annotations += self._set_health(cluster.cluster, False, message)
+                rows = cluster.error_rows(self._clock(), message)
+                partitions += rows
+                t, g = build_rollups(cluster.cluster, rows, self._clock(), {})
+                groups += g
+                topics += t
+                continue
+            partitions += result.partitions
+            topics += result.topics
+            groups += result.groups
+            self._counters.cache_hits += result.cache_hits
+            self._counters.cache_misses += result.cache_misses
+            for kind, message in result.errors:
+                self._counters.error(kind)
+                log.warning("%s: %s", kind, message)
+            annotations += self._set_health(cluster.cluster, True, None)
+        annotations += self._status_changes(groups)
+        duration = time.perf_counter() - started
+        self._counters.observe(duration)
+        now = self._clock()
+        if all(h.up for h in self._health.values()):
+            self._counters.last_success_at = now
+        snapshot = Snapshot(
+            taken_at=now,
+            cycle_duration_s=duration,
+            partitions=tuple(partitions),
+            topics=tuple(topics),
+            groups=tuple(groups),
+            clusters=tuple(self._health.values()),
+            stats=self._counters.freeze(),
+            slos=self._slo.observe(groups),
+        )
+        self._snapshot = snapshot
+        self._enqueue(("snapshot", snapshot))
+        for annotation in annotations:
+            self._enqueue(("annotation", annotation))
+        return snapshot
+
+    def _set_health(self, cluster: str, up: bool, error: str | None) -> list[Annotation]:
+        before = self._health.get(cluster)
+        last = self._clock() if up else (before.last_success_at if before else None)
+        self._health[cluster] = ClusterHealth(cluster, up, last, error)
+        if before is None or before.up != up:
+            text = "cluster reachable" if up else f"cluster unreachable: {error}"
+            if before is not None or not up:
+                log.warning("%s: %s", cluster, text)
+                return [
+                    Annotation(
+                        self._clock(), "cluster_" + ("up" if up else "down"), cluster, None, text
+                    )
+                ]
+        return []
+
+    def _status_changes(self, groups: list[GroupLag]) -> list[Annotation]:
+        out = []
+        for group in groups:
+            key = (group.cluster, group.group)
+            before = self._group_status.get(key)
+            if before is not None and before != group.lag.status:
+                out.append(
+                    Annotation(
+                        group.observed_at,
+                        "status_change",
+                        group.cluster,
+                        group.group,
+                        f"{before} -> {group.lag.status}",
+                    )
+                )
+            self._group_status[key] = group.lag.status
+        return out
+
+    # --- threads -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._enqueue(
+            (
+                "annotation",
+                Annotation(self._clock(), "collector_start", None, None, "collector started"),
+            )
+        )
+        for target, name in ((self._cycle_loop, "cycle"), (self._writer_loop, "store-writer")):
+            thread = threading.Thread(target=target, name=f"lagwatch-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout_s)
+
+    def _cycle_loop(self) -> None:
+        interval = self.settings.collector.interval_s
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                self.run_cycle()
+            except Exception:  # never let one bad cycle end the collector
+                self._counters.error("cycle")
+                log.exception("collection cycle failed")
+            next_at += interval
+            delay = next_at - time.monotonic()
+            if delay < 0:  # overran: start the next cycle now, do not try to catch up
+                next_at, delay = time.monotonic(), 0
+            self._stop.wait(delay)
+
+    def _enqueue(self, item: tuple[str, object]) -> None:
+        if self._store is None:
+            return
+        while True:
+            try:
+                self._writes.put_nowait(item)
+                return
+            except queue.Full:
+                try:
+                    self._writes.get_nowait()
+                    self._writes.task_done()
+                    self._counters.error("store_backlog")
+                except queue.Empty:
+                    pass
+
+    def _writer_loop(self) -> None:
+        next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+        while not (self._stop.is_set() and self._writes.empty()):
+            try:
+                kind, item = self._writes.get(timeout=0.5)
+            except queue.Empty:
+                kind, item = None, None
+            try:
+                self._write(kind, item)
+                if time.monotonic() >= next_maintenance:
+                    next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+                    now = self._clock()
+                    self._store.rollup(now)
+                    self._store.enforce_retention(now)
+            except Exception:
+                self._counters.error("store_write")
+                log.exception("store maintenance failed")
+
+    def _write(self, kind: str | None, item: object) -> None:
+        if kind is None:
+            return
+        try:
+            if kind == "snapshot":
+                self._store.write_snapshot(item)
+            else:
+                self._store.add_annotation(item)
+        except Exception:
+            self._counters.error("store_write")
+            log.exception("store write failed")
+        finally:
+            self._writes.task_done()
+
+    def drain(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the writer has written everything queued so far (tests, shutdown)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._writes.unfinished_tasks == 0:
+                return True
+            time.sleep(0.02)
+        return False
+
+
+_SECRET = re.compile(r"(password|secret|token|key)(\s*[=:]\s*)\S+", re.IGNORECASE)
+
+
+def _short(error: BaseException) -> str:
+    inner = error.args[0] if getattr(error, "args", None) else error
+    text = inner.str() if hasattr(inner, "str") else str(inner)
+    return _SECRET.sub(r"\1\2***", text)[:300]

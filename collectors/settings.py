@@ -1,0 +1,254 @@
+"""Collector settings: one TOML file plus ``LAGWATCH_*`` environment overrides.
+
+Pydantic lives here, at the edge; the rest of the collector gets a validated, frozen
+``Settings``. Any librdkafka setting passes through per cluster (``[clusters.kafka]``);
+values whose key names a secret are masked everywhere they could be printed.
+
+Environment overrides (applied after the file, before validation):
+
+- ``LAGWATCH_BOOTSTRAP``: bootstrap servers of the first cluster
+- ``LAGWATCH_LISTEN``, ``LAGWATCH_STORE``, ``LAGWATCH_INTERVAL``: collector basics
+- ``LAGWATCH_METRICS_GRANULARITY``: partition, topic or group
+- ``LAGWATCH_<SECTION>__<KEY>=value`` for any scalar, e.g. ``LAGWATCH_COLLECTOR__WINDOW=20``
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_LISTEN = "127.0.0.1:9477"
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
+_SECRET_KEY = re.compile(r"password|secret|jaas|token|(^|\.)key($|\.)|\.pem$", re.IGNORECASE)
+MASK = "***"
+
+
+class ConfigError(ValueError):
+    """A config problem; the message names the key and what would be right."""
+
+
+def is_secret_key(key: str) -> bool:
+    """``sasl.password``, ``ssl.key.pem``, ``sasl.oauthbearer.client.secret`` … are secret."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def mask_kafka_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (MASK if is_secret_key(k) else v) for k, v in config.items()}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_patterns(patterns: list[str]) -> list[str]:
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"invalid regular expression {pattern!r}: {error}") from None
+    return patterns
+
+
+class ClusterSettings(_Strict):
+    name: str = "default"
+    bootstrap_servers: str = DEFAULT_BOOTSTRAP
+    include: list[str] = Field(default_factory=lambda: [".*"])
+    exclude: list[str] = Field(default_factory=list)
+    read_committed_groups: list[str] = Field(default_factory=list)
+    read_records: bool = True  # False: never fetch records; staleness is estimated
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    kafka: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    _patterns = field_validator("include", "exclude", "read_committed_groups")(_check_patterns)
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _bootstrap(cls, value: str) -> str:
+        for server in value.split(","):
+            host, _, port = server.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"expected HOST:PORT[,HOST:PORT…], got {server.strip()!r}")
+        return value
+
+    def kafka_config(self) -> dict[str, Any]:
+        """The librdkafka config, secrets included: hand it to clients, never print it."""
+        return {**self.kafka, "bootstrap.servers": self.bootstrap_servers}
+
+    def masked(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["kafka"] = mask_kafka_config(self.kafka)
+        return data
+
+    def __repr__(self) -> str:  # never leak secrets through repr/logging
+        return f"ClusterSettings({self.masked()!r})"
+
+    __str__ = __repr__
+
+
+class CollectorSection(_Strict):
+    interval_s: float = Field(default=1.0, gt=0, le=3600)
+    listen: str = DEFAULT_LISTEN
+    store: str = "lagwatch.duckdb"
+    window: int = Field(default=10, ge=2, le=1000)  # observations the status rules read
+    rate_window_s: float = Field(default=30.0, gt=0)
+    raw_retention_h: float = Field(default=24.0, gt=0)
+    rollup_retention_d: float = Field(default=30.0, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"expected HOST:PORT such as 127.0.0.1:9477, got {value!r}")
+        return value
+
+
+class MetricsSection(_Strict):
+    granularity: Literal["partition", "topic", "group"] = "partition"
+    drop_empty_groups: bool = False
+
+
+class SloSettings(_Strict):
+    group: str  # regular expression over group names
+    target_s: float = Field(gt=0)
+    objective: float = Field(gt=0, lt=1)
+
+    _pattern = field_validator("group")(lambda v: _check_patterns([v])[0])
+
+
+class PipelineSettings(_Strict):
+    name: str
+    cluster: str = "default"
+    commands_topic: str
+    handler_group: str
+    events_topic: str
+    projection_groups: list[str]
+
+
+class Settings(_Strict):
+    collector: CollectorSection = Field(default_factory=CollectorSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
+    clusters: list[ClusterSettings] = Field(default_factory=lambda: [ClusterSettings()])
+    slo: list[SloSettings] = Field(default_factory=list)
+    pipelines: list[PipelineSettings] = Field(default_factory=list)
+
+    @field_validator("clusters")
+    @classmethod
+    def _unique_clusters(cls, value: list[ClusterSettings]) -> list[ClusterSettings]:
+        if not value:
+            raise ValueError("at least one [[clusters]] entry is needed")
+        names = [c.name for c in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"cluster names must be unique, got {names}")
+        return value
+
+    def masked(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["clusters"] = [c.masked() for c in self.clusters]
+        return data
+
+    def __repr__(self) -> str:
+        return f"Settings({self.masked()!r})"
+
+    __str__ = __repr__
+
+
+def load_settings(
+    path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """File, then environment, then command-line ``overrides`` ({"collector.listen": …}).
+
+    Raises ConfigError with a message naming the key and the problem.
+    """
+    raw: dict[str, Any] = _read_toml(path) if path else {}
+    _apply_env(raw, os.environ if env is None else env)
+    for dotted, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(raw, dotted, value)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, path)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+
+
+_SHORTCUTS = {
+    "LAGWATCH_LISTEN": "collector.listen",
+    "LAGWATCH_STORE": "collector.store",
+    "LAGWATCH_INTERVAL": "collector.interval_s",
+    "LAGWATCH_METRICS_GRANULARITY": "metrics.granularity",
+}
+
+
+def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith("LAGWATCH_"):
+            continue
+        if name == "LAGWATCH_BOOTSTRAP":
+            clusters = raw.setdefault("clusters", [{}])
+            if not clusters:
+                clusters.append({})
+            clusters[0]["bootstrap_servers"] = value
+        elif name in _SHORTCUTS:
+            _set_dotted(raw, _SHORTCUTS[name], _scalar(value))
+        elif "__" in name:
+            section, _, key = name.removeprefix("LAGWATCH_").lower().partition("__")
+            if section in ("collector", "metrics"):
+                _set_dotted(raw, f"{section}.{key}", _scalar(value))
+
+
+def _scalar(text: str) -> Any:
+    """Environment values are TOML scalars when they parse as one, else strings."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_dotted(raw: dict[str, Any], dotted: str, value: Any) -> None:
+    section, _, key = dotted.partition(".")
+    if section == "clusters":
+        clusters = raw.setdefault("clusters", [{}])
+        if not clusters:
+            clusters.append({})
+        clusters[0][key] = value
+        return
+    target = raw.setdefault(section, {})
+    if not isinstance(target, dict):
+        raise ConfigError(f"[{section}] must be a table")
+    target[key] = value
+
+
+def _describe(error: ValidationError, path: Path | None) -> str:
+    where = f" in {path}" if path else ""
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see docs/configuration.md)"
+        # Never echo the offending input: it may be a secret.
+        problems.append(f"{key}: {message}")
+    return f"invalid configuration{where}: " + "; ".join(problems)
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
