@@ -1,0 +1,180 @@
+"""Prometheus exposition of the latest in-memory snapshot (the ``/metrics`` body).
+
+A scrape never calls Kafka and never waits for a cycle: the collector builds a
+``Snapshot`` on its own timer, and ``MetricsRenderer.render`` turns it into text once,
+caching the bytes per snapshot object. prometheus_client's generic ``generate_latest`` is
+too slow for 100,000 group-partitions (over a million samples), so the text is built
+directly from precomputed, escaped label strings; those are cached across snapshots,
+since (cluster, group, topic, partition) keys are stable from cycle to cycle.
+
+Metric names, types, labels and granularity behaviour: ``docs/metrics.md``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Hashable
+from typing import Final
+
+from collectors.metrics_families import (
+    aggregate_families,
+    cluster_families,
+    collector_families,
+    group_only_families,
+    last_success_family,
+    partition_families,
+    slo_families,
+)
+from collectors.metrics_text import CONTENT_TYPE, labels
+from collectors.model import (
+    Aggregate,
+    GroupLag,
+    GroupTopicLag,
+    PartitionLag,
+    Snapshot,
+)
+
+__all__ = ["CONTENT_TYPE", "GRANULARITIES", "MetricsRenderer"]
+
+GRANULARITIES: Final = ("partition", "topic", "group")
+DROPPABLE_STATES: Final = frozenset({"DEAD", "EMPTY"})
+
+
+class MetricsRenderer:
+    """Renders snapshots as Prometheus text, one rendering per snapshot object.
+
+    ``granularity`` picks the finest level exposed besides the group level (always
+    exposed): ``partition`` adds ``lagwatch_partition_*``, ``topic`` adds
+    ``lagwatch_group_topic_*``, ``group`` adds nothing. ``drop_empty_groups`` omits
+    groups whose consumer-group state is DEAD or EMPTY, with their topics and
+    partitions, unless a freshness SLO is defined for the group (an EMPTY group with an
+    SLO is a stopped read model: exactly what must stay visible). Thread-safe: concurrent
+    scrapes of a new snapshot render it once.
+    """
+
+    def __init__(self, granularity: str = "partition", drop_empty_groups: bool = False) -> None:
+        if granularity not in GRANULARITIES:
+            raise ValueError(
+                f"metrics granularity must be one of {', '.join(GRANULARITIES)}; "
+                f"got {granularity!r}"
+            )
+        self.granularity = granularity
+        self.drop_empty_groups = drop_empty_groups
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._text: bytes | None = None
+        self._gzipped: bytes | None = None
+        self._partition_labels: dict[tuple[str, str, str, int], str] = {}
+        self._labels: dict[Hashable, str] = {}
+
+    def render(self, snapshot: Snapshot | None) -> bytes:
+        """The exposition text (UTF-8) for ``snapshot``.
+
+        ``None`` (no cycle finished yet) renders only
+        ``lagwatch_collector_last_success_timestamp_seconds 0``: no ``lagwatch_up``, no
+        lag. The same snapshot object renders once; later calls return the cached bytes.
+        """
+        if snapshot is None:
+            return last_success_family(None).encode()
+        with self._lock:
+            if snapshot is not self._snapshot or self._text is None:
+                self._text = self._build(snapshot).encode()
+                self._gzipped = None
+                self._snapshot = snapshot
+            return self._text
+
+    def render_gzip(self, snapshot: Snapshot | None) -> bytes:
+        """``render(snapshot)`` gzip-compressed (level 1), also cached per snapshot.
+
+        For ``Accept-Encoding: gzip`` scrapes (Prometheus always asks): compressing
+        ~100 MB per scrape would dominate scrape latency, compressing once does not.
+        """
+        text = self.render(snapshot)
+        if snapshot is None:
+            return gzip.compress(text, compresslevel=1)
+        with self._lock:
+            if self._gzipped is None or self._text is not text:
+                self._gzipped = gzip.compress(text, compresslevel=1, mtime=0)
+            return self._gzipped
+
+    def _build(self, snapshot: Snapshot) -> str:
+        groups = self._kept_groups(snapshot)
+        kept = {(g.cluster, g.group) for g in groups}
+        parts: list[str] = []
+        parts += cluster_families(snapshot.clusters)
+        group_rows = [(self._group_labels(g.cluster, g.group), g) for g in groups]
+        parts += aggregate_families(
+            "lagwatch_group", "group", [(lbl, g.lag) for lbl, g in group_rows]
+        )
+        parts += group_only_families(group_rows)
+        topic_rows = self._topic_rows(snapshot, kept) if self.granularity == "topic" else []
+        if self.granularity == "topic":
+            parts += aggregate_families("lagwatch_group_topic", "group on this topic", topic_rows)
+        elif self.granularity == "partition":
+            parts += partition_families(self._partition_rows(snapshot, kept, len(groups)))
+        slos = [(self._group_labels(s.cluster, s.group), s) for s in snapshot.slos]
+        parts += slo_families(slos)
+        parts += collector_families(snapshot.stats, snapshot.taken_at)
+        self._prune_label_cache(len(group_rows) + len(slos) + len(topic_rows))
+        return "".join(parts)
+
+    def _kept_groups(self, snapshot: Snapshot) -> list[GroupLag]:
+        if not self.drop_empty_groups:
+            return list(snapshot.groups)
+        with_slo = {(s.cluster, s.group) for s in snapshot.slos}
+        return [
+            g
+            for g in snapshot.groups
+            if g.state.upper() not in DROPPABLE_STATES or (g.cluster, g.group) in with_slo
+        ]
+
+    def _group_labels(self, cluster: str, group: str) -> str:
+        key = (cluster, group)
+        lbl = self._labels.get(key)
+        if lbl is None:
+            lbl = self._labels[key] = labels(cluster=cluster, group=group)
+        return lbl
+
+    def _topic_rows(
+        self, snapshot: Snapshot, kept: set[tuple[str, str]]
+    ) -> list[tuple[str, Aggregate]]:
+        return [
+            (self._topic_labels(t), t.lag) for t in snapshot.topics if (t.cluster, t.group) in kept
+        ]
+
+    def _topic_labels(self, t: GroupTopicLag) -> str:
+        key = (t.cluster, t.group, t.topic)
+        lbl = self._labels.get(key)
+        if lbl is None:
+            lbl = self._labels[key] = labels(cluster=t.cluster, group=t.group, topic=t.topic)
+        return lbl
+
+    def _partition_rows(
+        self, snapshot: Snapshot, kept: set[tuple[str, str]], n_groups: int
+    ) -> list[tuple[str, PartitionLag]]:
+        """(label string, partition) for kept groups; label strings cached by key."""
+        cache = self._partition_labels
+        partitions = snapshot.partitions
+        if n_groups < len(snapshot.groups):
+            partitions = tuple(p for p in partitions if (p.key.cluster, p.key.group) in kept)
+        rows = []
+        append = rows.append
+        for p in partitions:
+            k = p.key
+            key = (k.cluster, k.group, k.topic, k.partition)  # hashes faster than the dataclass
+            lbl = cache.get(key)
+            if lbl is None:
+                lbl = cache[key] = labels(
+                    cluster=k.cluster, group=k.group, topic=k.topic, partition=k.partition
+                )
+            append((lbl, p))
+        if len(cache) > 2 * len(rows) + 1024:  # keys that went away: rebuild from current ones
+            self._partition_labels = {
+                (p.key.cluster, p.key.group, p.key.topic, p.key.partition): lbl for lbl, p in rows
+            }
+        return rows
+
+    def _prune_label_cache(self, in_use: int) -> None:
+        if len(self._labels) > 4 * in_use + 4096:
+            self._labels.clear()
