@@ -1,0 +1,197 @@
+"""The command API: HTTP -> ``bank.commands``.
+
+``python -m demo_system.command_api --bootstrap-servers ... [--port 8001]``
+
+- ``POST /commands`` — one command, e.g. ``{"type": "deposit", "account_id": "a1",
+  "amount": 500}``; answers 202 ``{"command_id": ...}``.
+- ``POST /commands/batch`` — ``{"commands": [...]}`` (up to 1000); 202
+  ``{"command_ids": [...]}`` in order.
+
+The API checks shape only (types, required fields; 422 with a message naming the
+field); the rules (unknown account, non-positive amount, overdraft) are the command
+handler's and end as ``command_rejected`` events. Each command gets an id and
+``accepted_at_ms`` (the start of command-to-visible latency) and is produced keyed by
+account. 202 is answered only once the broker acknowledged the write (idempotent
+producer, acks=all), so an accepted command is never silently lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import threading
+import time
+from typing import Annotated, Literal
+
+import uvicorn
+from confluent_kafka import KafkaException, Producer
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
+
+from demo_system import domain, faults
+from demo_system.topics import Names, add_common_args, ensure_topics
+
+PROCESS = "command-api"
+AccountId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+]
+
+
+class OpenAccount(BaseModel):
+    type: Literal["open_account"]
+    account_id: AccountId
+    owner: Annotated[str, Field(max_length=200)] = ""
+
+
+class Deposit(BaseModel):
+    type: Literal["deposit"]
+    account_id: AccountId
+    amount: StrictInt  # cents; positivity is a business rule (rejection event)
+
+
+class Withdraw(BaseModel):
+    type: Literal["withdraw"]
+    account_id: AccountId
+    amount: StrictInt
+
+
+class Transfer(BaseModel):
+    type: Literal["transfer"]
+    account_id: AccountId
+    to_account_id: AccountId
+    amount: StrictInt
+
+
+Command = Annotated[OpenAccount | Deposit | Withdraw | Transfer, Field(discriminator="type")]
+
+
+class Batch(BaseModel):
+    commands: Annotated[list[Command], Field(min_length=1, max_length=1000)]
+
+
+class Publisher:
+    """A non-blocking producer: a background thread serves delivery callbacks."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.topic = topic
+        self.producer = Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "enable.idempotence": True,
+                "linger.ms": 5,
+                "queue.buffering.max.messages": 200_000,
+            }
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, name="producer-poll", daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        while not self._stop.is_set():
+            self.producer.poll(0.05)
+
+    async def publish(self, commands: list[dict]) -> None:
+        """Produce all commands; return when the broker acknowledged every one."""
+        loop = asyncio.get_running_loop()
+        futures = []
+        for command in commands:
+            future = loop.create_future()
+
+            def done(error, _message, future=future) -> None:
+                loop.call_soon_threadsafe(_settle, future, error)
+
+            self.producer.produce(
+                self.topic,
+                key=command["account_id"].encode(),
+                value=domain.encode(command),
+                on_delivery=done,
+            )
+            futures.append(future)
+        await asyncio.gather(*futures)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        self.producer.flush(10)
+
+
+def _settle(future: asyncio.Future, error) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(KafkaException(error))
+
+
+def _field(loc: tuple) -> str:
+    """``("body", "commands", 3, "deposit", "amount")`` -> ``commands.3.amount``."""
+    parts = [str(p) for p in loc[1:] if p not in domain.CLIENT_COMMANDS]
+    return ".".join(parts) or "body"
+
+
+def create_app(bootstrap: str, names: Names) -> FastAPI:
+    publisher: Publisher | None = None
+
+    async def lifespan(_app: FastAPI):
+        nonlocal publisher
+        publisher = Publisher(bootstrap, names.commands)
+        yield
+        publisher.close()
+
+    app = FastAPI(title="lagwatch demo: command API", lifespan=lifespan)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in error.errors()]
+        text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse(status_code=422, content={"detail": text, "errors": errors})
+
+    async def accept(commands: list[BaseModel]) -> list[str] | JSONResponse:
+        now_ms = time.time_ns() // 1_000_000
+        stamped = [
+            {**c.model_dump(), "command_id": domain.new_command_id(), "accepted_at_ms": now_ms}
+            for c in commands
+        ]
+        try:
+            await publisher.publish(stamped)
+        except (KafkaException, BufferError) as error:
+            return JSONResponse(status_code=503, content={"detail": f"not accepted: {error}"})
+        return [c["command_id"] for c in stamped]
+
+    @app.post("/commands", status_code=202)
+    async def post_command(command: Command):
+        ids = await accept([command])
+        return ids if isinstance(ids, JSONResponse) else {"command_id": ids[0]}
+
+    @app.post("/commands/batch", status_code=202)
+    async def post_batch(batch: Batch):
+        ids = await accept(batch.commands)
+        return ids if isinstance(ids, JSONResponse) else {"command_ids": ids}
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"ok": True}
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_args(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args(argv)
+    names = Names(args.prefix)
+    ensure_topics(args.bootstrap_servers, names, args.partitions)
+    faults.write_pid(args.data_dir, PROCESS)
+    app = create_app(args.bootstrap_servers, names)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

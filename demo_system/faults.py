@@ -1,0 +1,154 @@
+"""Fault injection into running demo processes, through plain files.
+
+Mechanism (deliberately simple and inspectable with ``cat``):
+
+- every demo process writes its pid to ``<data-dir>/run/<process>.pid``;
+- a projection watches ``<data-dir>/control/<process>.json`` (one ``stat`` per loop,
+  re-read when it changes): ``{"slow_ms": 50, "paused": true}``.
+
+Faults:
+
+- ``slow MS``  — the projection sleeps MS per event before applying it;
+- ``pause``    — it pauses its partitions (stays in the group, applies nothing);
+- ``resume``   — clears pause and slow;
+- ``crash``    — SIGKILL to the pid in the pid file (the supervisor restarts it);
+- ``poison``   — a malformed record is produced to ``bank.events``; projections must
+  dead-letter it to ``bank.events.dlq`` and carry on;
+- ``rebalance``— an extra consumer joins the projection's group for a while and
+  leaves, forcing two rebalances. It never commits offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer
+
+from demo_system.topics import Names
+
+
+def process_name(projection: str) -> str:
+    return f"projection-{projection}"
+
+
+def pid_file(data_dir: Path, process: str) -> Path:
+    return Path(data_dir) / "run" / f"{process}.pid"
+
+
+def control_file(data_dir: Path, process: str) -> Path:
+    return Path(data_dir) / "control" / f"{process}.json"
+
+
+def write_pid(data_dir: Path, process: str) -> None:
+    path = pid_file(data_dir, process)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{os.getpid()}\n")
+
+
+def read_pid(data_dir: Path, process: str) -> int | None:
+    try:
+        return int(pid_file(data_dir, process).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def set_control(data_dir: Path, process: str, **changes: object) -> dict:
+    """Merge ``changes`` into the process's control file (atomic rename); returns it."""
+    path = control_file(data_dir, process)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    current = _read_json(path)
+    current.update(changes)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(current))
+    tmp.replace(path)
+    return current
+
+
+class Control:
+    """A process's view of its control file, re-read only when the file changes."""
+
+    def __init__(self, data_dir: Path, process: str) -> None:
+        self.path = control_file(data_dir, process)
+        self._stamp: tuple[int, int] | None = None
+        self.settings: dict = {}
+
+    def refresh(self) -> dict:
+        try:
+            st = self.path.stat()
+            stamp = (st.st_mtime_ns, st.st_ino)
+        except OSError:
+            stamp = None
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self.settings = _read_json(self.path) if stamp else {}
+        return self.settings
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.settings.get("paused"))
+
+    @property
+    def slow_ms(self) -> int:
+        return int(self.settings.get("slow_ms") or 0)
+
+
+def crash(data_dir: Path, process: str) -> int:
+    """SIGKILL the process named in its pid file; returns the pid."""
+    pid = read_pid(data_dir, process)
+    if pid is None:
+        raise ProcessLookupError(f"no pid file for {process} in {data_dir}/run")
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+POISON = b'{"type": "deposited", "account_id": 42, "amount": "lots"}'
+
+
+def poison(bootstrap: str, names: Names, value: bytes = POISON) -> None:
+    """Produce one malformed record to the events topic (outside any transaction)."""
+    producer = Producer({"bootstrap.servers": bootstrap})
+    producer.produce(names.events, key=b"poison", value=value)
+    if producer.flush(10) != 0:
+        raise TimeoutError("poison record not delivered within 10 s")
+
+
+def rebalance(bootstrap: str, names: Names, projection: str, seconds: float = 10.0) -> int:
+    """Join the projection's group with an extra consumer for ``seconds``, then leave.
+
+    Returns how many partitions the extra consumer was given.
+    """
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": names.projection_group(projection),
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "session.timeout.ms": 10000,
+        }
+    )
+    taken: set[int] = set()
+
+    def on_assign(c: Consumer, partitions: list) -> None:
+        taken.update(tp.partition for tp in partitions)
+        c.pause(partitions)  # take partitions away, read nothing
+
+    consumer.subscribe([names.events], on_assign=on_assign)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            consumer.poll(0.2)
+    finally:
+        consumer.close()
+    return len(taken)
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,114 @@
+"""The load generator: realistic bank traffic at a steady rate through the command API.
+
+Opens ``accounts`` accounts (each with an opening deposit), then sends a mix of
+deposits (45 %), withdrawals (35 %, some overdraw and get rejected), transfers (15 %,
+some to an account that does not exist) and a few plainly bad commands (5 %: unknown
+account, non-positive amount) — so that rejections show up too. Commands are sent in
+batches (``POST /commands/batch``) every ``tick_s``, as many as the schedule says are
+due, which keeps the rate steady even when one request is slow.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+
+MAX_BATCH = 1000
+
+
+@dataclass
+class LoadResult:
+    command_ids: list[str] = field(default_factory=list)
+    failed_requests: int = 0
+    duration_s: float = 0.0
+
+    @property
+    def sent(self) -> int:
+        return len(self.command_ids)
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.duration_s if self.duration_s else 0.0
+
+
+class Traffic:
+    """Random commands over a fixed set of account ids (pure; seeded)."""
+
+    def __init__(self, accounts: int, seed: int | None = None) -> None:
+        self.random = random.Random(seed)
+        run = uuid.UUID(int=self.random.getrandbits(128)).hex[:6]
+        self.accounts = [f"acct-{run}-{i:04d}" for i in range(accounts)]
+
+    def openings(self) -> list[dict]:
+        commands = []
+        for account in self.accounts:
+            commands.append({"type": "open_account", "account_id": account, "owner": account})
+            amount = self.random.randrange(10_000, 100_000)
+            commands.append({"type": "deposit", "account_id": account, "amount": amount})
+        return commands
+
+    def next(self) -> dict:
+        r, rnd = self.random.random(), self.random
+        account = rnd.choice(self.accounts)
+        if r < 0.45:
+            return {"type": "deposit", "account_id": account, "amount": rnd.randrange(100, 20_000)}
+        if r < 0.80:
+            return {"type": "withdraw", "account_id": account, "amount": rnd.randrange(100, 30_000)}
+        if r < 0.95:
+            target = rnd.choice(self.accounts) if rnd.random() < 0.95 else "acct-nobody"
+            if target == account:
+                target = self.accounts[(self.accounts.index(account) + 1) % len(self.accounts)]
+            amount = rnd.randrange(100, 10_000)
+            return {"type": "transfer", "account_id": account, "to_account_id": target,
+                    "amount": amount}  # fmt: skip
+        if r < 0.975:
+            return {"type": "deposit", "account_id": "acct-unknown", "amount": 100}
+        return {"type": "withdraw", "account_id": account, "amount": -rnd.randrange(1, 100)}
+
+
+def run_load(
+    api_url: str,
+    rate: float,
+    duration_s: float,
+    accounts: int = 100,
+    seed: int | None = None,
+    tick_s: float = 0.02,
+    stop: threading.Event | None = None,
+) -> LoadResult:
+    """Send ``rate`` commands/s for ``duration_s`` (after the account openings)."""
+    traffic = Traffic(accounts, seed)
+    result = LoadResult()
+    with httpx.Client(base_url=api_url, timeout=30) as client:
+        openings = traffic.openings()
+        for i in range(0, len(openings), MAX_BATCH):
+            _send(client, openings[i : i + MAX_BATCH], result)
+        start = time.monotonic()
+        sent = 0
+        while not (stop and stop.is_set()):
+            elapsed = time.monotonic() - start
+            if elapsed >= duration_s:
+                break
+            due = min(MAX_BATCH, int(rate * elapsed) - sent)
+            if due > 0:
+                _send(client, [traffic.next() for _ in range(due)], result)
+                sent += due
+            time.sleep(max(0.0, tick_s - (time.monotonic() - start - elapsed)))
+        result.duration_s = time.monotonic() - start
+    return result
+
+
+def _send(client: httpx.Client, commands: list[dict], result: LoadResult) -> None:
+    try:
+        response = client.post("/commands/batch", json={"commands": commands})
+    except httpx.HTTPError:
+        result.failed_requests += 1
+        return
+    if response.status_code == 202:
+        result.command_ids.extend(response.json()["command_ids"])
+    else:
+        result.failed_requests += 1
