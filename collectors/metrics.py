@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import threading
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Final
 
 from collectors.metrics_families import (
@@ -39,6 +40,14 @@ __all__ = ["CONTENT_TYPE", "GRANULARITIES", "MetricsRenderer"]
 
 GRANULARITIES: Final = ("partition", "topic", "group")
 DROPPABLE_STATES: Final = frozenset({"DEAD", "EMPTY"})
+CACHED_SNAPSHOTS: Final = 2  # the published one and the one being pre-rendered
+
+
+@dataclass(eq=False, slots=True)
+class _Rendered:
+    snapshot: Snapshot
+    text: bytes
+    gzipped: bytes | None = None
 
 
 class MetricsRenderer:
@@ -50,7 +59,8 @@ class MetricsRenderer:
     groups whose consumer-group state is DEAD or EMPTY, with their topics and
     partitions, unless a freshness SLO is defined for the group (an EMPTY group with an
     SLO is a stopped read model: exactly what must stay visible). Thread-safe: concurrent
-    scrapes of a new snapshot render it once.
+    scrapes of a new snapshot render it once; scrapes of an already rendered snapshot
+    take no lock.
     """
 
     def __init__(self, granularity: str = "partition", drop_empty_groups: bool = False) -> None:
@@ -61,10 +71,8 @@ class MetricsRenderer:
             )
         self.granularity = granularity
         self.drop_empty_groups = drop_empty_groups
-        self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-        self._text: bytes | None = None
-        self._gzipped: bytes | None = None
+        self._build_lock = threading.Lock()
+        self._entries: tuple[_Rendered, ...] = ()  # newest first, at most CACHED_SNAPSHOTS
         self._partition_labels: dict[tuple[str, str, str, int], str] = {}
         self._labels: dict[Hashable, str] = {}
 
@@ -77,26 +85,38 @@ class MetricsRenderer:
         """
         if snapshot is None:
             return last_success_family(None).encode()
-        with self._lock:
-            if snapshot is not self._snapshot or self._text is None:
-                self._text = self._build(snapshot).encode()
-                self._gzipped = None
-                self._snapshot = snapshot
-            return self._text
+        return self._entry(snapshot).text
 
     def render_gzip(self, snapshot: Snapshot | None) -> bytes:
         """``render(snapshot)`` gzip-compressed (level 1), also cached per snapshot.
 
         For ``Accept-Encoding: gzip`` scrapes (Prometheus always asks): compressing
         ~100 MB per scrape would dominate scrape latency, compressing once does not.
+        Calling this from the collection cycle *before* publishing a snapshot means no
+        scrape ever waits for rendering: scrapes keep reading the previous snapshot's
+        cached bytes, without taking a lock, while the new one renders.
         """
-        text = self.render(snapshot)
         if snapshot is None:
-            return gzip.compress(text, compresslevel=1)
-        with self._lock:
-            if self._gzipped is None or self._text is not text:
-                self._gzipped = gzip.compress(text, compresslevel=1, mtime=0)
-            return self._gzipped
+            return gzip.compress(self.render(None), compresslevel=1, mtime=0)
+        entry = self._entry(snapshot)
+        if entry.gzipped is None:
+            with self._build_lock:
+                if entry.gzipped is None:
+                    entry.gzipped = gzip.compress(entry.text, compresslevel=1, mtime=0)
+        return entry.gzipped
+
+    def _entry(self, snapshot: Snapshot) -> _Rendered:
+        """The cached rendering of ``snapshot``, building it (once) when missing."""
+        for entry in self._entries:
+            if entry.snapshot is snapshot:
+                return entry
+        with self._build_lock:
+            for entry in self._entries:
+                if entry.snapshot is snapshot:
+                    return entry
+            entry = _Rendered(snapshot, self._build(snapshot).encode())
+            self._entries = (entry, *self._entries[: CACHED_SNAPSHOTS - 1])
+            return entry
 
     def _build(self, snapshot: Snapshot) -> str:
         groups = self._kept_groups(snapshot)

@@ -6,6 +6,7 @@ import gzip
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -269,3 +270,25 @@ def test_promtool_lints_the_exposition_clean() -> None:
     )
     assert run.returncode == 0, run.stdout.decode() + run.stderr.decode()
     assert run.stdout.decode().strip() == ""
+
+
+def test_previous_snapshot_stays_cached_while_the_next_one_renders() -> None:
+    renderer = MetricsRenderer()
+    first, second, third = (replace(representative(), taken_at=NOW + i) for i in range(3))
+    old = renderer.render(first)
+    renderer.render_gzip(second)  # e.g. pre-rendered by the cycle before publishing
+    assert renderer.render(first) is old
+    renderer.render(third)
+    assert renderer.render(first) is not old  # only two renderings are kept
+
+
+def test_cached_snapshot_is_served_without_waiting_for_a_render() -> None:
+    renderer = MetricsRenderer()
+    snap = representative()
+    cached = renderer.render(snap)
+    got: list[bytes] = []
+    with renderer._build_lock:  # another thread is rendering a new snapshot
+        reader = threading.Thread(target=lambda: got.append(renderer.render(snap)))
+        reader.start()
+        reader.join(timeout=5)
+    assert got == [cached]
