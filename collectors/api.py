@@ -248,17 +248,22 @@ def create_app(
         if start >= end:
             raise BadParameter("start", "must be before 'end'")
         step = _parse_float("step", params.get("step"))
-        points = store.series(
-            metric,
-            group,
-            cluster=params.get("cluster") or None,
-            topic=topic,
-            partition=partition,
-            start=start,
-            end=end,
-            step=step,
-            max_points=MAX_POINTS,
-        )
+        try:
+            points = store.series(
+                metric,
+                group,
+                cluster=params.get("cluster") or None,
+                topic=topic,
+                partition=partition,
+                start=start,
+                end=end,
+                step=step,
+                max_points=MAX_POINTS,
+            )
+        except ValueError as error:  # e.g. 'members' exists per group only
+            raise BadParameter(
+                "metric" if "metric" in str(error) else "topic", str(error)
+            ) from None
         return JSONResponse(
             {
                 "metric": metric,

@@ -7,6 +7,7 @@ history the math needs (rates, estimation, status window), and returns frozen va
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -81,16 +82,16 @@ class ClusterCollector:
     def __init__(
         self,
         cluster: str,
-        source: KafkaOffsetsSource,
-        readers: dict[bool, RecordTimesReader] | None,
+        connect: Callable[[], tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]],
         group_filter: Callable[[str], bool],
         read_committed: Callable[[str], bool],
         window: int = 10,
         rate_window_s: float = 30.0,
     ) -> None:
         self.cluster = cluster
-        self._source = source
-        self._readers = readers  # keyed by read_committed; None: never read records
+        self._connect = connect
+        self._source, self._readers = connect()  # readers keyed by read_committed
+        self._reconnect = False
         self._wanted = group_filter
         self._read_committed = read_committed
         self._window = window
@@ -105,10 +106,23 @@ class ClusterCollector:
         unreachable as a whole (listing groups failed); per-group and per-partition
         problems come back as ERROR values and ``errors``.
         """
+        if self._reconnect:
+            self._renew_clients()
         errors: list[tuple[str, str]] = []
-        groups = [g.group for g in self._source.list_groups() if self._wanted(g.group)]
+        try:
+            listing = self._source.list_groups()
+        except Exception:
+            self._reconnect = True
+            raise
+        groups = [g.group for g in listing if self._wanted(g.group)]
         descriptions = self._source.describe_groups(groups)
         committed = self._source.committed_offsets(groups)
+        # librdkafka's admin client can stay stuck on a coordinator connection from
+        # before a broker restart (every OffsetFetch times out while listing works);
+        # a fresh client recovers, so ask for one when every group timed out.
+        self._reconnect = bool(groups) and all(
+            "TIMED_OUT" in (committed[g].error or "") for g in groups
+        )
 
         wanted: dict[str, dict[TopicPart, int | None]] = {}
         for group in groups:
@@ -159,6 +173,14 @@ class ClusterCollector:
         self._forget(seen)
         self.known_keys = sorted(seen, key=lambda k: (k.group, k.topic, k.partition))
         return ClusterCycle(partitions, topic_rows, group_rows, hits, misses, errors)
+
+    def _renew_clients(self) -> None:
+        old_readers = self._readers
+        self._source, self._readers = self._connect()
+        self._reconnect = False
+        for reader in (old_readers or {}).values():
+            with contextlib.suppress(Exception):  # a reader of a dead connection may not close
+                reader.close()
 
     # --- record timestamps, cached per (partition, committed offset) ---------------
 

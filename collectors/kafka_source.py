@@ -58,6 +58,10 @@ class CommittedOffsets:
     error: str | None = None
 
 
+class ClusterUnavailable(RuntimeError):
+    """The cluster could not be asked at all (e.g. every broker is down)."""
+
+
 def _state_name(state: object) -> str:
     name = getattr(state, "name", None) or str(state or "UNKNOWN")
     return name.upper()
@@ -71,12 +75,25 @@ class KafkaOffsetsSource:
     """
 
     def __init__(self, config: Mapping[str, object], request_timeout_s: float = 10.0) -> None:
-        self._admin = AdminClient(dict(config))
+        # librdkafka logs every refused connection; outages surface as values instead.
+        self._admin = AdminClient({"log_level": 2, **config})
         self._timeout = request_timeout_s
 
     def list_groups(self) -> list[GroupListing]:
-        """All consumer groups the broker knows (classic and consumer protocol)."""
-        result = self._admin.list_consumer_groups(request_timeout=self._timeout).result()
+        """All consumer groups the broker knows (classic and consumer protocol).
+
+        Raises ClusterUnavailable when the listing failed: librdkafka reports that as
+        an empty result with errors, which must not read as "no groups".
+        """
+        try:
+            result = self._admin.list_consumer_groups(request_timeout=self._timeout).result()
+        except KafkaException as error:
+            raise ClusterUnavailable(_error_text(error)) from None
+        if result.errors:
+            raise ClusterUnavailable(
+                "listing consumer groups failed: "
+                + "; ".join(_error_text(KafkaException(e)) for e in result.errors[:3])
+            )
         return sorted(
             (
                 GroupListing(g.group_id, _state_name(g.state), bool(g.is_simple_consumer_group))

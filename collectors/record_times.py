@@ -53,6 +53,7 @@ class RecordTimesReader:
         self._timeout = timeout_s
         self._consumer = Consumer(
             {
+                "log_level": 2,
                 **config,
                 # A throwaway id: we only assign() and never commit, so no group is formed.
                 "group.id": f"lagwatch-reader-{uuid.uuid4().hex[:8]}",
@@ -63,7 +64,6 @@ class RecordTimesReader:
                 "fetch.wait.max.ms": 50,
                 "max.partition.fetch.bytes": 65536,
                 "queued.max.messages.kbytes": 16384,
-                "log_level": 3,
             }
         )
 

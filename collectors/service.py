@@ -112,14 +112,17 @@ class _Slo:
 
 def build_cluster(settings: ClusterSettings, window: int, rate_window_s: float) -> ClusterCollector:
     config = settings.kafka_config()
-    readers = None
-    if settings.read_records:
-        readers = {rc: RecordTimesReader(config, read_committed=rc) for rc in (False, True)}
+
+    def connect() -> tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]:
+        readers = None
+        if settings.read_records:
+            readers = {rc: RecordTimesReader(config, read_committed=rc) for rc in (False, True)}
+        return KafkaOffsetsSource(config, request_timeout_s=settings.request_timeout_s), readers
+
     rc_patterns = [re.compile(p) for p in settings.read_committed_groups]
     return ClusterCollector(
         cluster=settings.name,
-        source=KafkaOffsetsSource(config, request_timeout_s=settings.request_timeout_s),
-        readers=readers,
+        connect=connect,
         group_filter=GroupFilter(settings.include, settings.exclude),
         read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
         window=window,
@@ -253,7 +256,10 @@ class CollectorService:
                 Annotation(self._clock(), "collector_start", None, None, "collector started"),
             )
         )
-        for target, name in ((self._cycle_loop, "cycle"), (self._writer_loop, "store-writer")):
+        loops = [(self._cycle_loop, "cycle")]
+        if self._store is not None:
+            loops.append((self._writer_loop, "store-writer"))
+        for target, name in loops:
             thread = threading.Thread(target=target, name=f"lagwatch-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
