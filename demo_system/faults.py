@@ -4,7 +4,8 @@ Mechanism (deliberately simple and inspectable with ``cat``):
 
 - every demo process writes its pid to ``<data-dir>/run/<process>.pid``;
 - a projection watches ``<data-dir>/control/<process>.json`` (one ``stat`` per loop,
-  re-read when it changes): ``{"slow_ms": 50, "paused": true}``.
+  re-read when it changes): ``{"slow_ms": 50, "paused": true}``, and once the settings
+  are in effect copies them to ``<process>.ack.json`` (``wait_acknowledged``).
 
 Faults:
 
@@ -68,13 +69,30 @@ def set_control(data_dir: Path, process: str, **changes: object) -> dict:
     return current
 
 
+def ack_file(data_dir: Path, process: str) -> Path:
+    return Path(data_dir) / "control" / f"{process}.ack.json"
+
+
+def wait_acknowledged(data_dir: Path, process: str, timeout_s: float = 10.0) -> bool:
+    """Wait until the process runs with the settings of its control file; False on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        wanted = _read_json(control_file(data_dir, process))
+        if _read_json(ack_file(data_dir, process)) == wanted:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 class Control:
     """A process's view of its control file, re-read only when the file changes."""
 
     def __init__(self, data_dir: Path, process: str) -> None:
         self.path = control_file(data_dir, process)
+        self.ack_path = ack_file(data_dir, process)
         self._stamp: tuple[int, int] | None = None
         self.settings: dict = {}
+        self.changed = False  # set on every change; the process clears it once applied
 
     def refresh(self) -> dict:
         try:
@@ -85,7 +103,15 @@ class Control:
         if stamp != self._stamp:
             self._stamp = stamp
             self.settings = _read_json(self.path) if stamp else {}
+            self.changed = True
         return self.settings
+
+    def acknowledge(self) -> None:
+        """Say that the current settings are in effect (atomic write)."""
+        self.ack_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.ack_path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(self.settings))
+        tmp.replace(self.ack_path)
 
     @property
     def paused(self) -> bool:

@@ -70,6 +70,9 @@ class Projection:
         """One poll-apply-commit round; returns how many records it applied."""
         self.control.refresh()
         self._follow_pause()
+        if self.control.changed:
+            self.control.changed = False
+            self.control.acknowledge()
         slow_ms = self.control.slow_ms
         messages = drain(self.consumer, 1 if slow_ms else BATCH, timeout_s=0.1)
         records = []

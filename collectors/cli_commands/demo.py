@@ -99,7 +99,10 @@ def _fault(args: argparse.Namespace) -> int:
         print(faults.set_control(args.data_dir, process, paused=True))
     elif args.fault == "resume":
         print(faults.set_control(args.data_dir, process, paused=False, slow_ms=0))
-    elif args.fault == "crash":
+    if args.fault in ("slow", "pause", "resume"):
+        applied = faults.wait_acknowledged(args.data_dir, process, timeout_s=10)
+        print("in effect" if applied else "not acknowledged within 10 s (is it running?)")
+    if args.fault == "crash":
         try:
             print(f"killed {process} (pid {faults.crash(args.data_dir, process)})")
         except (ProcessLookupError, PermissionError) as error:
