@@ -1,0 +1,93 @@
+from pathlib import Path
+
+import pytest
+
+from collectors.settings import ConfigError, load_settings, mask_kafka_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "lagwatch.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_bind_loopback_and_need_no_file() -> None:
+    settings = load_settings(env={})
+    assert settings.collector.listen == "127.0.0.1:9477"
+    assert settings.clusters[0].bootstrap_servers == "127.0.0.1:9092"
+    assert settings.metrics.granularity == "partition"
+
+
+def test_file_then_env_then_flags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[collector]\ninterval_s = 5\nlisten = "127.0.0.1:1"\n'
+        '[[clusters]]\nname = "prod"\nbootstrap_servers = "a:1"\n',
+    )
+    env = {
+        "LAGWATCH_INTERVAL": "2.5",
+        "LAGWATCH_BOOTSTRAP": "b:2",
+        "LAGWATCH_COLLECTOR__WINDOW": "7",
+    }
+    settings = load_settings(path, env=env, overrides={"collector.listen": "127.0.0.1:9"})
+    assert settings.collector.interval_s == 2.5
+    assert settings.collector.window == 7
+    assert settings.collector.listen == "127.0.0.1:9"
+    assert settings.clusters[0].bootstrap_servers == "b:2"
+    assert settings.clusters[0].name == "prod"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ('[collector]\ninterval_s = "fast"\n', "collector.interval_s"),
+        ("[collector]\nintervall_s = 1\n", "collector.intervall_s: unknown key"),
+        ('[metrics]\ngranularity = "broker"\n', "metrics.granularity"),
+        ('[[clusters]]\nbootstrap_servers = "nohost"\n', "clusters.0.bootstrap_servers"),
+        ('[[clusters]]\ninclude = ["(unclosed"]\n', "clusters.0.include"),
+        ('[[slo]]\ngroup = "g"\ntarget_s = 1\nobjective = 1.5\n', "slo.0.objective"),
+        ('[[clusters]]\nname = "a"\n[[clusters]]\nname = "a"\n', "cluster names must be unique"),
+        ('[collector]\nlisten = "everywhere"\n', "collector.listen"),
+    ],
+)
+def test_malformed_config_names_the_key(tmp_path: Path, text: str, names: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, text), env={})
+    assert names in str(error.value)
+
+
+def test_not_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(tmp_path, "[collector\n"), env={})
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", env={})
+
+
+def test_secrets_are_masked_but_passed_through(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[clusters]]\n[clusters.kafka]\n"security.protocol" = "SASL_SSL"\n'
+        '"sasl.password" = "s3cret"\n"ssl.key.pem" = "PEMDATA"\n'
+        '"sasl.oauthbearer.client.secret" = "tok"\n',
+    )
+    settings = load_settings(path, env={})
+    cluster = settings.clusters[0]
+    assert cluster.kafka_config()["sasl.password"] == "s3cret"
+    for text in (repr(settings), str(cluster), str(settings.masked())):
+        assert "s3cret" not in text and "PEMDATA" not in text and "tok'" not in text
+    assert cluster.masked()["kafka"]["security.protocol"] == "SASL_SSL"
+
+
+def test_invalid_secret_value_is_not_echoed(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[clusters]]\n[clusters.kafka]\n"sasl.password" = ["s3cret"]\n')
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, env={})
+    assert "s3cret" not in str(error.value)
+    assert "clusters.0.kafka.sasl.password" in str(error.value)
+
+
+def test_mask_kafka_config_keeps_non_secrets() -> None:
+    masked = mask_kafka_config(
+        {"sasl.username": "u", "sasl.password": "p", "ssl.key.location": "/k"}
+    )
+    assert masked == {"sasl.username": "u", "sasl.password": "***", "ssl.key.location": "***"}
