@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import random
 import socket
 import statistics
@@ -62,8 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cases = _cases(args.partitions, args.group_series)
+    load_before = os.getloadavg()[0]
     results = [_measure(case, args.scrapes, args.warmup) for case in cases]
-    body = _report(results, args.scrapes)
+    body = _report(results, args.scrapes, (load_before, os.getloadavg()[0]))
     print(body)
     if not args.no_write:
         print(f"written to {write_section('metrics', body)}")
@@ -257,7 +259,7 @@ def _serve(case: Case, port: int, ready: mp.Queue) -> None:
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
-    samples = body.count(b"\n") - 2 * body.count(b"\n# TYPE") - 2
+    samples = body.count(b"\n") - 2 * body.count(b"# TYPE ")  # lines minus HELP/TYPE
     ready.put(
         {
             "render_cold_s": min(renders),
@@ -285,7 +287,12 @@ def _measure(case: Case, scrapes: int, warmup: int) -> dict[str, object]:
             _wait_until_serving(client, url)
             for encoding in ("identity", "gzip"):
                 out[encoding] = _scrape(client, url, encoding, scrapes, warmup)
-        print(f"{case.name}: {out}")
+        gz, plain = out["gzip"], out["identity"]
+        print(
+            f"{case.name}: render {info['render_cold_s'] * 1000:.0f} ms, scrape median "
+            f"{statistics.median(gz) * 1000:.1f} ms (gzip) / "
+            f"{statistics.median(plain) * 1000:.1f} ms (identity)"
+        )
         return out
     finally:
         proc.terminate()
@@ -323,7 +330,7 @@ def _scrape(
     return times
 
 
-def _report(results: list[dict[str, object]], scrapes: int) -> str:
+def _report(results: list[dict[str, object]], scrapes: int, load: tuple[float, float]) -> str:
     lines = [
         "## /metrics scrape latency",
         "",
@@ -333,6 +340,13 @@ def _report(results: list[dict[str, object]], scrapes: int) -> str:
         "Prometheus asks for (body compressed once per snapshot and cached); *identity* is "
         "plain text. Render: building the text of a new snapshot (cold: fresh renderer; "
         "warm: label strings cached from the previous snapshot).",
+        "",
+        "A scrape of an already rendered snapshot takes no lock and copies cached bytes; "
+        "the first request for a new snapshot pays render + gzip once, unless the "
+        "collection cycle calls `MetricsRenderer.render_gzip(snapshot)` before publishing "
+        "it (then scrapes keep reading the previous snapshot's bytes meanwhile). "
+        f"Machine shared with other work: 1-minute load average {load[0]:.1f} before, "
+        f"{load[1]:.1f} after the run.",
         "",
         "| case | samples | body | gzip body | render cold / warm | gzip once "
         "| scrape median / p95 (gzip) | scrape median / p95 (identity) | target |",

@@ -292,3 +292,12 @@ def test_cached_snapshot_is_served_without_waiting_for_a_render() -> None:
         reader.start()
         reader.join(timeout=5)
     assert got == [cached]
+
+
+def test_benchmark_snapshot_renders_and_parses() -> None:
+    from collectors.bench_metrics import synthetic_snapshot
+
+    snap = synthetic_snapshot(groups=3, topics_per_group=2, partitions_per_topic=4, now=NOW)
+    text = MetricsRenderer("partition").render(snap).decode()
+    assert len(samples(text, "lagwatch_partition_offset_lag")) == 24
+    assert len(samples(text, "lagwatch_group_status")) == 3 * len(Status)
