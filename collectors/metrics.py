@@ -20,11 +20,13 @@ from typing import Final
 
 from collectors.metrics_families import (
     aggregate_families,
+    group_only_families,
+    partition_families,
+)
+from collectors.metrics_self import (
     cluster_families,
     collector_families,
-    group_only_families,
     last_success_family,
-    partition_families,
     slo_families,
 )
 from collectors.metrics_text import CONTENT_TYPE, labels
