@@ -50,11 +50,10 @@ unit: venv ## unit tests only (no services)
 integration: venv system-deps kafka-jars ## integration tests only (real broker)
 	$(BIN)/pytest -ra tests/integration
 
-demo: venv kafka-jars ## set everything up and run the whole local stack
-	$(BIN)/lagwatch kafka start
-	@echo "Kafka is up on 127.0.0.1:9092 (stop it with: $(BIN)/lagwatch kafka stop)"
+demo: venv kafka-jars ## set everything up and run the whole local stack (Ctrl-C to stop)
+	scripts/demo.sh
 
-stop-demo: venv ## stop what `make demo` started
+stop-demo: venv ## stop the Kafka broker `make demo` left running
 	$(BIN)/lagwatch kafka stop
 
 clean: ## remove the virtualenv and caches (not the Kafka jar cache)
