@@ -33,7 +33,8 @@ from demo_system.read_model import db_path, open_readonly
 from demo_system.topics import PROJECTIONS, Names, add_common_args, ensure_topics
 
 PROCESS = "query-api"
-REFRESH_S = 0.25
+REFRESH_S = 0.25  # how often staleness is re-measured while someone is reading
+WATCH_S = 60.0  # ... for this long after the last read
 
 
 class Reader:
@@ -44,6 +45,7 @@ class Reader:
         self.freshness = {p: Freshness(bootstrap, names.events) for p in PROJECTIONS}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._refresh, name="freshness", daemon=True)
+        self._watched_until = 0.0  # staleness is measured only while someone asks for it
 
     def start(self) -> None:
         self._thread.start()
@@ -56,6 +58,9 @@ class Reader:
 
     def _refresh(self) -> None:
         while not self._stop.is_set():
+            if time.monotonic() > self._watched_until:  # nobody asked lately: stay idle
+                self._stop.wait(REFRESH_S)
+                continue
             for projection, freshness in self.freshness.items():
                 try:
                     freshness.refresh(self.read(projection, lambda _db: None)[1])
@@ -81,6 +86,7 @@ class Reader:
             db.close()
 
     def answer(self, projection: str, query) -> tuple[object, dict]:
+        self._watched_until = time.monotonic() + WATCH_S
         result, checkpoints, event_time = self.read(projection, query)
         now = time.time()
         stale = self.freshness[projection].staleness(checkpoints, now)
