@@ -53,6 +53,10 @@ class CommandHandler:
                 "bootstrap.servers": bootstrap,
                 "transactional.id": f"{names.handler_group}-0",
                 "linger.ms": 2,
+                # right after a commit the coordinator answers the next transaction's
+                # AddOffsetsToTxn with CONCURRENT_TRANSACTIONS until the markers are
+                # written; the default 100 ms retry backoff cost ~50 ms per transaction
+                "retry.backoff.ms": 5,
             }
         )
         self.consumer = Consumer(
