@@ -6,7 +6,7 @@ Starts the whole demo (five processes, fresh topic names, a temporary data dir) 
 1. latency — ``--latency-rate`` commands/s (default 500) for ``--duration`` seconds;
    command-to-visible latency is ``visible_at - accepted_at`` per command, read from
    the balances read model's ground truth (no polling error);
-2. throughput — ``--throughput-rate`` commands/s offered (default 2500) by
+2. throughput — ``--throughput-rate`` commands/s offered (default 4000) by
    ``--senders`` parallel clients; sustained end-to-end throughput is the number of
    commands that became visible per second over the phase, from the first accept to
    the last visible.
@@ -34,7 +34,7 @@ from demo_system.topics import Names, ensure_topics
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--latency-rate", type=float, default=500.0)
-    parser.add_argument("--throughput-rate", type=float, default=2500.0)
+    parser.add_argument("--throughput-rate", type=float, default=4000.0)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
     parser.add_argument("--senders", type=int, default=4, help="parallel load clients")
     parser.add_argument("--api-port", type=int, default=18801)
