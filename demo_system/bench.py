@@ -17,6 +17,7 @@ Results go to stdout and to the ``demo`` section of ``docs/benchmarks.md``.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -53,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     supervisor = Supervisor(children, data_dir / "logs", say=lambda _m: None)
     supervisor.start()
     api = f"http://127.0.0.1:{args.api_port}"
+    load_before = os.getloadavg()[0]
     try:
         _wait_healthy([api, f"http://127.0.0.1:{args.query_port}"])
         print(f"phase 1: {args.latency_rate:.0f} commands/s for {args.duration:.0f} s")
@@ -63,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
         print(_describe(high))
     finally:
         supervisor.stop()
+    load_after = os.getloadavg()[0]
+    print(f"load average {load_before:.1f} before, {load_after:.1f} after")
     if not args.no_write:
-        path = write_section("demo", _report(args, low, high))
+        path = write_section("demo", _report(args, low, high, (load_before, load_after)))
         print(f"written to {path}")
     return 0
 
@@ -140,7 +144,7 @@ def _describe(r: dict) -> str:
     )
 
 
-def _report(args: argparse.Namespace, low: dict, high: dict) -> str:
+def _report(args: argparse.Namespace, low: dict, high: dict, load: tuple) -> str:
     def row(name: str, r: dict) -> str:
         return (
             f"| {name} | {r['offered']:.0f} | {r['accepted_rate']:.0f} | {r['visible_rate']:.0f} "
@@ -165,5 +169,9 @@ def _report(args: argparse.Namespace, low: dict, high: dict) -> str:
             row(f"throughput ({args.senders} senders)", high),
             "",
             "Targets: ≥ 2,000 commands/s sustained; p99 command-to-visible < 1 s at 500/s.",
+            "",
+            "Everything (single-node local broker, five demo processes, the load clients) ran "
+            "on the same machine, whose 2 cores were shared with other work: load average "
+            f"{load[0]:.1f} at the start, {load[1]:.1f} at the end. Expect noise.",
         ]
     )

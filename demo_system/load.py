@@ -26,6 +26,7 @@ class LoadResult:
     command_ids: list[str] = field(default_factory=list)
     failed_requests: int = 0
     duration_s: float = 0.0
+    openings: int = 0  # account openings sent before the timed part
 
     @property
     def sent(self) -> int:
@@ -33,7 +34,8 @@ class LoadResult:
 
     @property
     def rate(self) -> float:
-        return self.sent / self.duration_s if self.duration_s else 0.0
+        """Commands per second over the timed part (openings excluded)."""
+        return (self.sent - self.openings) / self.duration_s if self.duration_s else 0.0
 
 
 class Traffic:
@@ -87,6 +89,7 @@ def run_load(
         openings = traffic.openings()
         for i in range(0, len(openings), MAX_BATCH):
             _send(client, openings[i : i + MAX_BATCH], result)
+        result.openings = result.sent
         start = time.monotonic()
         sent = 0
         while not (stop and stop.is_set()):

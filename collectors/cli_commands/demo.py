@@ -48,8 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_common_args(cmd)
         if name == "slow":
             cmd.add_argument("ms", type=int, metavar="MS")
-        if name != "poison":
-            cmd.add_argument("--projection", choices=PROJECTIONS, required=True)
+        # poison goes to bank.events, which every projection reads: --projection optional
+        cmd.add_argument("--projection", choices=PROJECTIONS, required=name != "poison")
         if name == "rebalance":
             cmd.add_argument("--seconds", type=float, default=10.0)
         cmd.set_defaults(handler=_fault)
