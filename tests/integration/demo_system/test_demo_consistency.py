@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import Counter
 
 import pytest
 from confluent_kafka import Consumer, TopicPartition
@@ -99,3 +100,39 @@ def test_projection_sigkilled_ten_times_during_load_loses_and_repeats_nothing(
     (result,) = results
     assert result.failed_requests == 0
     assert_converged(demo_stack, result.command_ids)
+
+
+def test_command_handler_sigkilled_mid_load_handles_every_command_once(
+    demo_stack: DemoStack,
+) -> None:
+    demo_stack.start_all()
+    stop = threading.Event()
+    results = []
+    load = threading.Thread(
+        target=lambda: results.append(
+            run_load(str(demo_stack.api.base_url), 200, 60, accounts=20, seed=3, stop=stop)
+        )
+    )
+    load.start()
+    try:
+        for _ in range(3):
+            before = demo_stack.snapshot("balances").applied
+            wait_until(lambda b=before: demo_stack.snapshot("balances").applied > b + 50, 60,
+                       "handler producing events")  # fmt: skip
+            demo_stack.kill("command-handler")
+            demo_stack.start("command-handler")
+    finally:
+        stop.set()
+        load.join(30)
+    (result,) = results
+    assert_converged(demo_stack, result.command_ids)
+    events = [
+        domain.parse_event(r.value())
+        for r in read_all_records(demo_stack.bootstrap, demo_stack.names.events)
+    ]
+    steps = [(e["command_id"], e["type"]) for e in events]
+    assert len(steps) == len(set(steps))  # no saga step handled twice
+    follow_ups = {"transfer_credited", "transfer_failed", "transfer_refunded"}
+    first = Counter(e["command_id"] for e in events if e["type"] not in follow_ups)
+    assert set(first) == set(result.command_ids)  # every command handled ...
+    assert set(first.values()) == {1}  # ... exactly once
