@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 
 import uvicorn
 from confluent_kafka import KafkaException, Producer
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
@@ -150,7 +150,8 @@ def create_app(bootstrap: str, names: Names) -> FastAPI:
         text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse(status_code=422, content={"detail": text, "errors": errors})
 
-    async def accept(commands: list[BaseModel]) -> list[str] | JSONResponse:
+    async def accept(commands: list[BaseModel]) -> list[str]:
+        """Stamp id and accept time, publish; 503 if the broker did not take them."""
         now_ms = time.time_ns() // 1_000_000
         stamped = [
             {**c.model_dump(), "command_id": domain.new_command_id(), "accepted_at_ms": now_ms}
@@ -159,18 +160,16 @@ def create_app(bootstrap: str, names: Names) -> FastAPI:
         try:
             await publisher.publish(stamped)
         except (KafkaException, BufferError) as error:
-            return JSONResponse(status_code=503, content={"detail": f"not accepted: {error}"})
+            raise HTTPException(503, f"not accepted: {error}") from None
         return [c["command_id"] for c in stamped]
 
     @app.post("/commands", status_code=202)
     async def post_command(command: Command):
-        ids = await accept([command])
-        return ids if isinstance(ids, JSONResponse) else {"command_id": ids[0]}
+        return {"command_id": (await accept([command]))[0]}
 
     @app.post("/commands/batch", status_code=202)
     async def post_batch(batch: Batch):
-        ids = await accept(batch.commands)
-        return ids if isinstance(ids, JSONResponse) else {"command_ids": ids}
+        return {"command_ids": await accept(batch.commands)}
 
     @app.get("/healthz")
     async def healthz():

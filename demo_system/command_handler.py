@@ -30,6 +30,7 @@ from confluent_kafka import (
     Consumer,
     KafkaError,
     KafkaException,
+    Message,
     Producer,
     TopicPartition,
 )
@@ -126,7 +127,7 @@ class CommandHandler:
             batches, commands, busy, since = 0, 0, 0.0, time.monotonic()
         self._window = (batches, commands, busy, since)
 
-    def _handle(self, message, state: ChainMap) -> None:
+    def _handle(self, message: Message, state: ChainMap) -> None:
         now_ms = time.time_ns() // 1_000_000
         try:
             command = domain.decode_command(message.value())
@@ -148,7 +149,7 @@ class CommandHandler:
             )
         self.producer.poll(0)
 
-    def _abort_and_rewind(self, messages: list) -> None:
+    def _abort_and_rewind(self, messages: list[Message]) -> None:
         log.warning("transaction aborted; re-reading the batch")
         self.producer.abort_transaction(30)
         first: dict[int, TopicPartition] = {}
@@ -169,7 +170,7 @@ def _well_formed(records: list) -> list[dict]:
     return events
 
 
-def _ok(message) -> bool:
+def _ok(message: Message) -> bool:
     if message.error():
         if message.error().code() != KafkaError._PARTITION_EOF:
             log.warning("consume error: %s", message.error())
@@ -177,7 +178,7 @@ def _ok(message) -> bool:
     return True
 
 
-def _key(message) -> str:
+def _key(message: Message) -> str:
     return (message.key() or b"").decode(errors="replace")
 
 

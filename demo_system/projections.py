@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
@@ -34,7 +35,7 @@ BATCH = 1000
 
 
 class Projection:
-    def __init__(self, name: str, bootstrap: str, names: Names, data_dir) -> None:
+    def __init__(self, name: str, bootstrap: str, names: Names, data_dir: Path) -> None:
         self.name = name
         self.names = names
         self.model = ReadModel(db_path(data_dir, name), name)

@@ -20,11 +20,13 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import FastAPI, HTTPException
+from fastapi import Query as Param
 
 from demo_system import faults
 from demo_system.audit import run_audit
@@ -33,6 +35,7 @@ from demo_system.read_model import db_path, open_readonly
 from demo_system.topics import PROJECTIONS, Names, add_common_args, ensure_topics
 
 PROCESS = "query-api"
+Query = Callable[[sqlite3.Connection | None], object]  # None: the DB does not exist yet
 REFRESH_S = 0.25  # how often staleness is re-measured while someone is reading
 WATCH_S = 60.0  # ... for this long after the last read
 
@@ -68,7 +71,7 @@ class Reader:
                     print(f"freshness {projection}: {error}", file=sys.stderr)
             self._stop.wait(REFRESH_S)
 
-    def read(self, projection: str, query) -> tuple[object, dict[int, int], int | None]:
+    def read(self, projection: str, query: Query) -> tuple[object, dict[int, int], int | None]:
         """(query(db) result, checkpoints, newest event time) in one read transaction."""
         db = open_readonly(db_path(self.data_dir, projection))
         if db is None:
@@ -85,7 +88,7 @@ class Reader:
         finally:
             db.close()
 
-    def answer(self, projection: str, query) -> tuple[object, dict]:
+    def answer(self, projection: str, query: Query) -> tuple[object, dict]:
         self._watched_until = time.monotonic() + WATCH_S
         result, checkpoints, event_time = self.read(projection, query)
         now = time.time()
@@ -129,13 +132,13 @@ def create_app(bootstrap: str, names: Names, data_dir: Path) -> FastAPI:
         return {"account_id": account_id, "owner": owner, "balance": balance, "as_of": as_of}
 
     @app.get("/balances")
-    def balances(limit: int = Query(1000, ge=1, le=100_000)):
+    def balances(limit: int = Param(1000, ge=1, le=100_000)):
         sql = "SELECT account_id, balance FROM accounts ORDER BY account_id LIMIT ?"
         rows, as_of = reader.answer("balances", lambda db: _rows(db, sql, (limit,)))
         return {"balances": {a: b for a, b in rows}, "as_of": as_of}
 
     @app.get("/activity")
-    def activity(minutes: int = Query(60, ge=1, le=10_000)):
+    def activity(minutes: int = Param(60, ge=1, le=10_000)):
         sql = "SELECT * FROM activity ORDER BY minute_ms DESC LIMIT ?"
         rows, as_of = reader.answer("activity", lambda db: _rows(db, sql, (minutes,)))
         keys = ("deposits", "deposit_amount", "withdrawals", "withdrawal_amount")
