@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import tempfile
 import threading
 import time
@@ -38,8 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--throughput-rate", type=float, default=4000.0)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds per phase")
     parser.add_argument("--senders", type=int, default=4, help="parallel load clients")
-    parser.add_argument("--api-port", type=int, default=18801)
-    parser.add_argument("--query-port", type=int, default=18802)
+    parser.add_argument("--api-port", type=int, default=0, help="default: a free port")
+    parser.add_argument("--query-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
 
 
@@ -47,16 +48,16 @@ def run(args: argparse.Namespace) -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="lagwatch-bench-demo-"))
     prefix = f"bench-{uuid.uuid4().hex[:8]}-"
     ensure_topics(args.bootstrap_servers, Names(prefix))
+    api_port, query_port = args.api_port or _free_port(), args.query_port or _free_port()
     children = demo_children(
-        args.bootstrap_servers, prefix, data_dir, api_port=args.api_port,
-        query_port=args.query_port,
-    )  # fmt: skip
+        args.bootstrap_servers, prefix, data_dir, api_port=api_port, query_port=query_port
+    )
     supervisor = Supervisor(children, data_dir / "logs", say=lambda _m: None)
     supervisor.start()
-    api = f"http://127.0.0.1:{args.api_port}"
+    api = f"http://127.0.0.1:{api_port}"
     load_before = os.getloadavg()[0]
     try:
-        _wait_healthy([api, f"http://127.0.0.1:{args.query_port}"])
+        _wait_healthy([api, f"http://127.0.0.1:{query_port}"])
         print(f"phase 1: {args.latency_rate:.0f} commands/s for {args.duration:.0f} s")
         low = _phase(api, data_dir, args.latency_rate, args.duration, 1)
         print(_describe(low))
@@ -120,6 +121,12 @@ def _visibility(data_dir: Path, ids: list[str]) -> list[tuple[int, int]]:
         return [(a, v) for c, a, v in rows if c in wanted]
     finally:
         db.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _wait_healthy(urls: list[str], timeout_s: float = 60) -> None:

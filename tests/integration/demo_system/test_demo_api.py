@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
-from confluent_kafka import Consumer
+from confluent_kafka import Consumer, Producer
 from demo_stack_helpers import DemoStack, wait_until
 
 from demo_system import faults
+from demo_system.topics import read_all_records
 
 pytestmark = pytest.mark.integration
 
@@ -190,3 +192,21 @@ def test_extra_consumer_rebalance_loses_nothing(shared_stack: DemoStack) -> None
     audit = shared_stack.wait_caught_up()
     assert audit["ok"], audit
     assert shared_stack.query.get(f"/accounts/{account}").json()["balance"] == 1010
+
+
+def test_garbage_on_the_commands_topic_is_rejected_not_fatal(shared_stack: DemoStack) -> None:
+    producer = Producer({"bootstrap.servers": shared_stack.bootstrap})
+    producer.produce(shared_stack.names.commands, key=b"garbage", value=b"\x00not json")
+    assert producer.flush(10) == 0
+    account = new_account(shared_stack)  # the handler is still handling commands
+
+    def rejection() -> dict | None:
+        for record in read_all_records(shared_stack.bootstrap, shared_stack.names.events):
+            event = json.loads(record.value()) if record.key() == b"garbage" else None
+            if event and event["type"] == "command_rejected":
+                return event
+        return None
+
+    event = wait_until(rejection, 30, "rejection of the garbage command")
+    assert "malformed command" in event["reason"]
+    assert shared_stack.query.get(f"/accounts/{account}").json()["balance"] == 1000
