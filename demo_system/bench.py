@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -42,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--api-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--query-port", type=int, default=0, help="default: a free port")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/")
+    parser.add_argument("--keep", action="store_true", help="keep the read models and logs")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
         print(_describe(high))
     finally:
         supervisor.stop()
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
     load_after = os.getloadavg()[0]
     print(f"load average {load_before:.1f} before, {load_after:.1f} after")
     if not args.no_write:
