@@ -185,7 +185,7 @@ def test_poison_event_is_dead_lettered_and_projections_carry_on(
 
 def test_extra_consumer_rebalance_loses_nothing(shared_stack: DemoStack) -> None:
     account = new_account(shared_stack)
-    taken = faults.rebalance(shared_stack.bootstrap, shared_stack.names, "balances", 4.0)
+    taken = faults.rebalance(shared_stack.bootstrap, shared_stack.names, "balances", 6.0)
     assert taken >= 1  # the extra member really got partitions
     ids = shared_stack.send(*[{"type": "deposit", "account_id": account, "amount": 1}] * 10)
     shared_stack.wait_visible(ids)
