@@ -133,5 +133,3 @@ def serve(settings) -> int:
         print(f"lagwatch collect: cannot listen on {host}:{port}", file=sys.stderr)
         return 1
     return 0
-
-
