@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from collectors.metrics import CONTENT_TYPE, MetricsRenderer
+from collectors.metrics_scrape import ScrapeCache
 from collectors.model import GroupLag, GroupTopicLag, PartitionLag, Snapshot
 from collectors.settings import PipelineSettings
 
@@ -138,7 +139,7 @@ def create_app(
     topology: list[PipelineSettings] | None = None,
     series_metrics: frozenset[str] | None = None,
 ) -> FastAPI:
-    renderer = renderer or MetricsRenderer()
+    scrapes = ScrapeCache(renderer or MetricsRenderer())
     app = FastAPI(title="lagwatch collector", docs_url=None, redoc_url=None, openapi_url=None)
     if series_metrics is None and store is not None:
         from collectors.store import SERIES_METRICS
@@ -163,14 +164,13 @@ def create_app(
 
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
-        snap = current()
         if "gzip" in request.headers.get("accept-encoding", ""):
             return Response(
-                renderer.render_gzip(snap),
+                scrapes.body(current(), gzipped=True),
                 media_type=CONTENT_TYPE,
                 headers={"Content-Encoding": "gzip"},
             )
-        return Response(renderer.render(snap), media_type=CONTENT_TYPE)
+        return Response(scrapes.body(current(), gzipped=False), media_type=CONTENT_TYPE)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

@@ -40,6 +40,16 @@ log = logging.getLogger("lagwatch.collector")
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 RECENT_CYCLES = 300
+# Error kinds start at 0 so that Prometheus' increase() sees their first occurrence.
+ERROR_KINDS = (
+    "cluster_unreachable",
+    "offset_fetch",
+    "describe_group",
+    "list_offsets",
+    "cycle",
+    "store_write",
+    "store_backlog",
+)
 MAINTENANCE_EVERY_S = 60.0
 
 
@@ -50,7 +60,7 @@ class _Counters:
     duration_sum: float = 0.0
     bucket_counts: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=RECENT_CYCLES))
-    errors: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ERROR_KINDS, 0))
     cache_hits: int = 0
     cache_misses: int = 0
     last_success_at: float | None = None
