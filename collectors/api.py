@@ -22,6 +22,7 @@ from collectors.metrics import CONTENT_TYPE, MetricsRenderer
 from collectors.metrics_scrape import ScrapeCache
 from collectors.model import GroupLag, GroupTopicLag, PartitionLag, Snapshot
 from collectors.settings import PipelineSettings
+from collectors.slo import summarize
 
 MAX_POINTS = 2000
 
@@ -286,6 +287,27 @@ def create_app(
         start = start if start is not None else end - 86400
         rows = store.annotations(start, end, group=group)
         return JSONResponse({"annotations": [asdict(a) for a in rows]})
+
+    @app.get("/api/v1/slo")
+    def slo_view() -> JSONResponse:
+        snap = current()
+        out = []
+        for state in snap.slos if snap else ():
+            summary = summarize(state)
+            out.append(
+                {
+                    "cluster": state.cluster,
+                    "group": state.group,
+                    "target_s": state.target_s,
+                    "objective": state.objective,
+                    "observations_total": state.observations_total,
+                    "good_total": state.good_total,
+                    "compliance": _num(summary.compliance),
+                    "error_budget_remaining": _num(summary.error_budget_remaining),
+                    "meeting_objective": summary.meeting_objective,
+                }
+            )
+        return JSONResponse({"since": snap.stats.started_at if snap else None, "slos": out})
 
     @app.get("/api/v1/topology")
     def topology_view() -> JSONResponse:

@@ -130,6 +130,10 @@ def test_groups_detail_series_and_topology(collector_process: dict) -> None:
     assert topology["commands_topic"] == topic and topology["handler"]["group"] == group
     assert topology["projections"][0]["offset_lag"] == 10
 
+    (slo,) = httpx.get(f"{base}/api/v1/slo").json()["slos"]
+    assert slo["group"] == group and slo["target_s"] == 2.0 and slo["objective"] == 0.99
+    assert slo["observations_total"] >= 1 and 0 <= slo["good_total"] <= slo["observations_total"]
+
     health = httpx.get(f"{base}/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
     metrics = httpx.get(f"{base}/metrics").text
