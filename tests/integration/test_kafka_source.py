@@ -4,26 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from confluent_kafka import Consumer, Producer, TopicPartition
-
 from collectors.kafka_source import KafkaOffsetsSource
-
-
-def produce(bootstrap: str, topic: str, count: int, partition: int = 0) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
-    for i in range(count):
-        producer.produce(topic, value=f"v{i}".encode(), partition=partition)
-    assert producer.flush(30) == 0
-
-
-def commit(bootstrap: str, group: str, topic: str, offset: int, partition: int = 0) -> None:
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
-    )
-    try:
-        consumer.commit(offsets=[TopicPartition(topic, partition, offset)], asynchronous=False)
-    finally:
-        consumer.close()
+from tests.integration.kafka_helpers import commit, produce
 
 
 def test_reads_high_watermark_and_committed_offset(

@@ -15,7 +15,7 @@ import pytest
 from confluent_kafka.admin import NewTopic
 
 from collectors.kafka_local import free_port
-from tests.integration.collector.conftest import commit, produce, wait_until
+from tests.integration.kafka_helpers import commit, produce, wait_until
 
 SECRET = "hunter2-do-not-print"
 

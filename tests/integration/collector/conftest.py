@@ -8,23 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Producer
 
 from collectors.model import GroupLag, PartitionLag, Snapshot
 from collectors.service import CollectorService
 from collectors.settings import load_settings
 from collectors.store import Store
+from tests.integration.kafka_helpers import commit, produce, wait_until
 
-
-def wait_until(predicate: Callable[[], object], timeout_s: float, message: str) -> object:
-    """Poll ``predicate`` until it returns something truthy; fail with ``message``."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s}s: {message}")
+__all__ = ["commit", "produce", "wait_until"]
 
 
 class Collector:
@@ -90,32 +82,6 @@ def make_collector(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..
         service.stop()
     for db in stores:
         db.close()
-
-
-def produce(
-    bootstrap: str,
-    topic: str,
-    count: int,
-    partition: int = 0,
-    timestamps: list[float] | None = None,
-) -> None:
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 2})
-    for i in range(count):
-        kwargs = {}
-        if timestamps is not None:
-            kwargs["timestamp"] = int(timestamps[i] * 1000)
-        producer.produce(topic, value=f"event-{i}".encode(), partition=partition, **kwargs)
-    assert producer.flush(30) == 0
-
-
-def commit(bootstrap: str, group: str, topic: str, offset: int, partition: int = 0) -> None:
-    consumer = Consumer(
-        {"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False}
-    )
-    try:
-        consumer.commit(offsets=[TopicPartition(topic, partition, offset)], asynchronous=False)
-    finally:
-        consumer.close()
 
 
 class BackgroundProducer:
