@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from confluent_kafka import (
@@ -104,10 +105,32 @@ class KafkaOffsetsSource:
 
     def describe_groups(self, groups: Iterable[str]) -> dict[str, GroupDescription | str]:
         """Group state, member count and assignment; an error string for a failed group."""
+        return self._descriptions(self._describe_futures(list(groups)))
+
+    def committed_offsets(self, groups: Iterable[str]) -> dict[str, CommittedOffsets]:
+        """Committed offsets of every partition each group has committed for.
+
+        Requests run concurrently (the Admin API takes one group per request).
+        A partition the group knows but never committed maps to None.
+        """
+        return self._committed(self._offset_futures(groups))
+
+    def describe_and_fetch_offsets(
+        self, groups: Iterable[str]
+    ) -> tuple[dict[str, GroupDescription | str], dict[str, CommittedOffsets]]:
+        """``describe_groups`` and ``committed_offsets`` together: every request is sent
+        before any answer is awaited, so the two overlap instead of adding up."""
         groups = list(groups)
+        describing = self._describe_futures(groups)
+        fetching = self._offset_futures(groups)
+        return self._descriptions(describing), self._committed(fetching)
+
+    def _describe_futures(self, groups: list[str]) -> dict[str, Future]:
         if not groups:
             return {}
-        futures = self._admin.describe_consumer_groups(groups, request_timeout=self._timeout)
+        return self._admin.describe_consumer_groups(groups, request_timeout=self._timeout)
+
+    def _descriptions(self, futures: dict[str, Future]) -> dict[str, GroupDescription | str]:
         out: dict[str, GroupDescription | str] = {}
         for group, future in futures.items():
             try:
@@ -125,12 +148,7 @@ class KafkaOffsetsSource:
             )
         return out
 
-    def committed_offsets(self, groups: Iterable[str]) -> dict[str, CommittedOffsets]:
-        """Committed offsets of every partition each group has committed for.
-
-        Requests run concurrently (the Admin API takes one group per request).
-        A partition the group knows but never committed maps to None.
-        """
+    def _offset_futures(self, groups: Iterable[str]) -> dict[str, Future]:
         futures = {}
         for group in groups:
             futures.update(
@@ -138,6 +156,9 @@ class KafkaOffsetsSource:
                     [ConsumerGroupTopicPartitions(group)], request_timeout=self._timeout
                 )
             )
+        return futures
+
+    def _committed(self, futures: dict[str, Future]) -> dict[str, CommittedOffsets]:
         out: dict[str, CommittedOffsets] = {}
         for group, future in futures.items():
             try:
@@ -147,7 +168,8 @@ class KafkaOffsetsSource:
                 continue
             offsets: dict[TopicPart, int | None] = {}
             for tp in result.topic_partitions or []:
-                offsets[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else None
+                offset = tp.offset
+                offsets[(tp.topic, tp.partition)] = offset if offset >= 0 else None
             out[group] = CommittedOffsets(group, offsets)
         return out
 
@@ -191,8 +213,11 @@ class KafkaOffsetsSource:
         isolation = (
             IsolationLevel.READ_COMMITTED if read_committed else IsolationLevel.READ_UNCOMMITTED
         )
-        ends = self._list_offsets(parts, OffsetSpec.latest(), isolation)
-        starts = self._list_offsets(parts, OffsetSpec.earliest(), isolation)
+        # Both requests go out before either answer is awaited.
+        latest = self._request_offsets(parts, OffsetSpec.latest(), isolation)
+        earliest = self._request_offsets(parts, OffsetSpec.earliest(), isolation)
+        ends = self._offsets(parts, latest)
+        starts = self._offsets(parts, earliest)
         out = {}
         for tp in parts:
             start, start_err = starts[tp]
@@ -200,16 +225,24 @@ class KafkaOffsetsSource:
             out[tp] = Watermarks(start, end, end_err or start_err)
         return out
 
-    def _list_offsets(
+    def _request_offsets(
         self, parts: list[TopicPart], spec: OffsetSpec, isolation: IsolationLevel
-    ) -> dict[TopicPart, tuple[int | None, str | None]]:
+    ) -> dict[TopicPartition, Future] | str:
+        """ListOffsets futures per partition, or the error text if the request failed."""
         request = {TopicPartition(t, p): spec for t, p in parts}
         try:
-            futures = self._admin.list_offsets(
+            return self._admin.list_offsets(
                 request, isolation_level=isolation, request_timeout=self._timeout
             )
         except KafkaException as error:
-            return {tp: (None, _error_text(error)) for tp in parts}
+            return _error_text(error)
+
+    @staticmethod
+    def _offsets(
+        parts: list[TopicPart], futures: dict[TopicPartition, Future] | str
+    ) -> dict[TopicPart, tuple[int | None, str | None]]:
+        if isinstance(futures, str):
+            return {tp: (None, futures) for tp in parts}
         out: dict[TopicPart, tuple[int | None, str | None]] = {}
         for tp, future in futures.items():
             key = (tp.topic, tp.partition)

@@ -37,24 +37,31 @@ def aggregate(partitions: Sequence[PartitionLag]) -> Aggregate:
     severity = SEVERITY[status]
     no_commit = 0
     expired = 0
+    severity_of = SEVERITY.__getitem__
     for p in partitions:
-        if p.offset_lag is not None:
-            lag_sum += p.offset_lag
-            if not is_caught_up(p.offset_lag, p.staleness_s):
-                if p.eta_s is None:
+        offset_lag, stale = p.offset_lag, p.staleness_s  # each attribute read once
+        if offset_lag is not None:
+            lag_sum += offset_lag
+            if not is_caught_up(offset_lag, stale):
+                eta = p.eta_s
+                if eta is None:
                     eta_known = False
-                elif p.eta_s > eta_max:
-                    eta_max = p.eta_s
-        if p.staleness_s is not None and (staleness is None or p.staleness_s > staleness):
-            staleness = p.staleness_s
-        if p.data_age_s is not None and (age is None or p.data_age_s > age):
-            age = p.data_age_s
-        if p.consume_rate is not None:
-            consume = p.consume_rate if consume is None else consume + p.consume_rate
-        if p.produce_rate is not None:
-            produce = p.produce_rate if produce is None else produce + p.produce_rate
-        if SEVERITY[p.status] > severity:
-            status, severity = p.status, SEVERITY[p.status]
+                elif eta > eta_max:
+                    eta_max = eta
+        if stale is not None and (staleness is None or stale > staleness):
+            staleness = stale
+        data_age = p.data_age_s
+        if data_age is not None and (age is None or data_age > age):
+            age = data_age
+        rate = p.consume_rate
+        if rate is not None:
+            consume = rate if consume is None else consume + rate
+        rate = p.produce_rate
+        if rate is not None:
+            produce = rate if produce is None else produce + rate
+        row_status = p.status
+        if row_status is not status and severity_of(row_status) > severity:
+            status, severity = row_status, severity_of(row_status)
         no_commit += p.no_commit
         expired += p.events_expired
     return Aggregate(
