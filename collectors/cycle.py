@@ -138,7 +138,12 @@ class ClusterCollector:
         except Exception:
             self._reconnect = True
             raise
-        groups = [g.group for g in listing if self._wanted(g.group)]
+        known = {key.group for key in self.known_keys}
+        # A group missing from the listing is asked for once more: a broker that is
+        # shutting down (or a moving coordinator) can list no groups for a moment, which
+        # must read as ERROR, not as "every group deleted". A really deleted group then
+        # answers with no offsets and drops out.
+        groups = sorted({g.group for g in listing if self._wanted(g.group)} | known)
         descriptions, committed = self._source.describe_and_fetch_offsets(groups)
         # librdkafka's admin client can stay stuck on a coordinator connection from
         # before a broker restart (every OffsetFetch times out while listing works);
@@ -148,10 +153,14 @@ class ClusterCollector:
         )
 
         wanted: dict[str, dict[TopicPart, int | None]] = {}
+        unreadable: dict[str, str] = {}  # known groups whose offsets could not be read
         for group in groups:
             offsets = dict(committed[group].offsets)
             if committed[group].error:
                 errors.append(("offset_fetch", f"{group}: {committed[group].error}"))
+                if group in known and not offsets:
+                    unreadable[group] = committed[group].error
+                    continue
             desc = descriptions.get(group)
             if isinstance(desc, GroupDescription):
                 for tp in desc.assigned:
@@ -190,13 +199,19 @@ class ClusterCollector:
                     rows_by_group[group] = by_topic
                     for rows in by_topic.values():
                         partitions += rows
+        for group, message in unreadable.items():
+            by_topic = {}
+            for row in self.error_rows(now, message, group=group):
+                by_topic.setdefault(row.key.topic, []).append(row)
+                partitions.append(row)
+            rows_by_group[group] = by_topic
         states = {
             g: (d.state, d.members)
             for g, d in descriptions.items()
             if isinstance(d, GroupDescription)
         }
         topic_rows, group_rows = _rollups(self.cluster, rows_by_group, now, states)
-        self._forget(wanted)
+        self._forget(wanted, keep=unreadable.keys())
         # Rows come out by group (listed in name order), topic, partition: already the
         # known_keys order unless a source lists groups unsorted.
         self.known_keys = [row.key for row in partitions]
@@ -378,9 +393,12 @@ class ClusterCollector:
                 changes.append(LogEndPoint(now, log_end))
         return history, lag.rate(history.recent, now, self._rate_window_s)
 
-    def _forget(self, wanted: dict[str, dict[TopicPart, int | None]]) -> None:
-        """Drop history of partitions no longer reported (group or topic deleted)."""
-        for group in self._history.keys() - wanted.keys():
+    def _forget(
+        self, wanted: dict[str, dict[TopicPart, int | None]], keep: Iterable[str] = ()
+    ) -> None:
+        """Drop history of partitions no longer reported (group or topic deleted);
+        groups in ``keep`` (unreadable this cycle) keep theirs."""
+        for group in self._history.keys() - wanted.keys() - set(keep):
             del self._history[group]
         topics: set[TopicPart] = set()
         for group, offsets in wanted.items():
@@ -391,10 +409,13 @@ class ClusterCollector:
         for rc_tp in [k for k in self._log_ends if (k[1], k[2]) not in topics]:
             del self._log_ends[rc_tp]
 
-    def error_rows(self, now: float, message: str) -> list[PartitionLag]:
-        """What to report for every known partition while the cluster is unreachable."""
+    def error_rows(self, now: float, message: str, group: str | None = None) -> list[PartitionLag]:
+        """ERROR rows for every known partition (of ``group``, if given): what to report
+        while the cluster, or that group's offsets, cannot be read."""
         rows = []
         for key in self.known_keys:
+            if group is not None and key.group != group:
+                continue
             rows.append(
                 PartitionLag(
                     key=key,
