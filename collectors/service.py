@@ -4,15 +4,14 @@ Threads:
 - the cycle thread runs ``run_cycle`` every ``interval_s`` and publishes the snapshot
   (an atomic reference swap: readers never wait for a cycle);
 - the writer thread is the single DuckDB writer: snapshots, annotations, rollups and
-  retention. A snapshot waiting to be written is never dropped for a newer one unless
-  the writer falls a whole queue behind (then the oldest waiting one is dropped and
-  counted as a ``store_backlog`` error), so a slow disk cannot stall collection.
+  retention, fed through a ``WriteBacklog`` (at most one snapshot waits; one replaced
+  by a newer one before it was written counts as a ``store_backlog`` error), so a slow
+  disk cannot stall collection.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import re
 import threading
 import time
@@ -35,6 +34,7 @@ from collectors.model import (
 )
 from collectors.record_times import RecordTimesReader
 from collectors.settings import ClusterSettings, Settings
+from collectors.write_backlog import WriteBacklog
 
 log = logging.getLogger("lagwatch.collector")
 
@@ -163,7 +163,7 @@ class CollectorService:
         self._group_status: dict[tuple[str, str], Status] = {}
         self._snapshot: Snapshot | None = None
         self._stop = threading.Event()
-        self._writes: queue.Queue = queue.Queue(maxsize=8)
+        self._writes = WriteBacklog()
         self._threads: list[threading.Thread] = []
 
     # --- reading (any thread) --------------------------------------------------------
@@ -219,9 +219,11 @@ class CollectorService:
             slos=self._slo.observe(groups),
         )
         self._snapshot = snapshot
-        self._enqueue(("snapshot", snapshot))
-        for annotation in annotations:
-            self._enqueue(("annotation", annotation))
+        if self._store is not None:
+            for annotation in annotations:
+                self._writes.put_annotation(annotation)
+            if self._writes.put_snapshot(snapshot):
+                self._counters.error("store_backlog")
         return snapshot
 
     def _set_health(self, cluster: str, up: bool, error: str | None) -> list[Annotation]:
@@ -260,11 +262,8 @@ class CollectorService:
     # --- threads -----------------------------------------------------------------------
 
     def start(self) -> None:
-        self._enqueue(
-            (
-                "annotation",
-                Annotation(self._clock(), "collector_start", None, None, "collector started"),
-            )
+        self._writes.put_annotation(
+            Annotation(self._clock(), "collector_start", None, None, "collector started")
         )
         loops = [(self._cycle_loop, "cycle")]
         if self._store is not None:
@@ -294,61 +293,33 @@ class CollectorService:
                 next_at, delay = time.monotonic(), 0
             self._stop.wait(delay)
 
-    def _enqueue(self, item: tuple[str, object]) -> None:
-        if self._store is None:
-            return
-        while True:
-            try:
-                self._writes.put_nowait(item)
-                return
-            except queue.Full:
-                try:
-                    self._writes.get_nowait()
-                    self._writes.task_done()
-                    self._counters.error("store_backlog")
-                except queue.Empty:
-                    pass
-
     def _writer_loop(self) -> None:
         next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
         while not (self._stop.is_set() and self._writes.empty()):
+            annotations, snapshot = self._writes.take(timeout_s=0.5)
             try:
-                kind, item = self._writes.get(timeout=0.5)
-            except queue.Empty:
-                kind, item = None, None
-            try:
-                self._write(kind, item)
-                if time.monotonic() >= next_maintenance:
-                    next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+                for annotation in annotations:
+                    self._store.add_annotation(annotation)
+                if snapshot is not None:
+                    self._store.write_snapshot(snapshot)
+            except Exception:
+                self._counters.error("store_write")
+                log.exception("store write failed")
+            finally:
+                self._writes.done()
+            if time.monotonic() >= next_maintenance:
+                next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+                try:
                     now = self._clock()
                     self._store.rollup(now)
                     self._store.enforce_retention(now)
-            except Exception:
-                self._counters.error("store_write")
-                log.exception("store maintenance failed")
-
-    def _write(self, kind: str | None, item: object) -> None:
-        if kind is None:
-            return
-        try:
-            if kind == "snapshot":
-                self._store.write_snapshot(item)
-            else:
-                self._store.add_annotation(item)
-        except Exception:
-            self._counters.error("store_write")
-            log.exception("store write failed")
-        finally:
-            self._writes.task_done()
+                except Exception:
+                    self._counters.error("store_write")
+                    log.exception("store maintenance failed")
 
     def drain(self, timeout_s: float = 10.0) -> bool:
-        """Wait until the writer has written everything queued so far (tests, shutdown)."""
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._writes.unfinished_tasks == 0:
-                return True
-            time.sleep(0.02)
-        return False
+        """Wait until the writer has written everything handed over so far."""
+        return self._writes.drain(timeout_s)
 
 
 _SECRET = re.compile(r"(password|secret|token|key)(\s*[=:]\s*)\S+", re.IGNORECASE)
