@@ -17,22 +17,20 @@ producer, acks=all), so an accepted command is never silently lost.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import threading
 import time
 from typing import Annotated, Literal
 
-import uvicorn
 from confluent_kafka import KafkaException, Producer
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
-from demo_system import domain, faults
-from demo_system.topics import Names, add_common_args, ensure_topics
+from demo_system import domain, process
+from demo_system.topics import Names
 
 PROCESS = "command-api"
 AccountId = Annotated[
@@ -179,17 +177,10 @@ def create_app(bootstrap: str, names: Names) -> FastAPI:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(parser)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    args = parser.parse_args(argv)
-    names = Names(args.prefix)
-    ensure_topics(args.bootstrap_servers, names, args.partitions)
-    faults.write_pid(args.data_dir, PROCESS)
-    app = create_app(args.bootstrap_servers, names)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
+    args, names = process.start(
+        __doc__.splitlines()[0], PROCESS, argv, extra=process.http_options(8001)
+    )
+    return process.serve(create_app(args.bootstrap_servers, names), args)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,7 @@ rebuilt per assigned partition on every rebalance, which this demo does not do.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
 import sys
 import threading
 import time
@@ -35,8 +33,8 @@ from confluent_kafka import (
     TopicPartition,
 )
 
-from demo_system import domain, faults
-from demo_system.topics import Names, add_common_args, drain, ensure_topics, read_all_records
+from demo_system import domain, process
+from demo_system.topics import Names, drain, read_all_records
 
 log = logging.getLogger("demo_system.command_handler")
 BATCH = 500
@@ -183,19 +181,9 @@ def _key(message: Message) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(parser)
-    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s handler %(message)s")
-    names = Names(args.prefix)
-    ensure_topics(args.bootstrap_servers, names, args.partitions)
-    faults.write_pid(args.data_dir, PROCESS)
-    handler = CommandHandler(args.bootstrap_servers, names)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    handler.run(stop)
-    return 0
+    args, names = process.start(__doc__.splitlines()[0], PROCESS, argv)
+    return process.run_until_signalled(CommandHandler(args.bootstrap_servers, names).run)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,7 @@ Exactly-once into the database, without Kafka transactions on the read side:
 
 from __future__ import annotations
 
-import argparse
 import logging
-import signal
 import sys
 import threading
 import time
@@ -26,9 +24,9 @@ from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Producer, TopicPartition
 
-from demo_system import faults
+from demo_system import faults, process
 from demo_system.read_model import DeadLetter, ReadModel, Record, db_path
-from demo_system.topics import PROJECTIONS, Names, add_common_args, drain, ensure_topics
+from demo_system.topics import PROJECTIONS, Names, drain
 
 log = logging.getLogger("demo_system.projections")
 BATCH = 1000
@@ -131,20 +129,15 @@ def _now_ms() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--name", choices=PROJECTIONS, required=True)
-    add_common_args(parser)
-    args = parser.parse_args(argv)
+    args, names = process.start(
+        __doc__.splitlines()[0],
+        lambda a: faults.process_name(a.name),
+        argv,
+        extra=lambda p: p.add_argument("--name", choices=PROJECTIONS, required=True),
+    )
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.name} %(message)s")
-    names = Names(args.prefix)
-    ensure_topics(args.bootstrap_servers, names, args.partitions)
-    faults.write_pid(args.data_dir, faults.process_name(args.name))
     projection = Projection(args.name, args.bootstrap_servers, names, args.data_dir)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    projection.run(stop)
-    return 0
+    return process.run_until_signalled(projection.run)
 
 
 if __name__ == "__main__":

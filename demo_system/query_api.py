@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sqlite3
 import sys
@@ -24,15 +23,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI, HTTPException
 from fastapi import Query as Param
 
-from demo_system import faults
+from demo_system import process
 from demo_system.audit import run_audit
 from demo_system.freshness import Freshness
 from demo_system.read_model import db_path, open_readonly
-from demo_system.topics import PROJECTIONS, Names, add_common_args, ensure_topics
+from demo_system.topics import PROJECTIONS, Names
 
 PROCESS = "query-api"
 Query = Callable[[sqlite3.Connection | None], object]  # None: the DB does not exist yet
@@ -180,17 +178,10 @@ def create_app(bootstrap: str, names: Names, data_dir: Path) -> FastAPI:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_common_args(parser)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8002)
-    args = parser.parse_args(argv)
-    names = Names(args.prefix)
-    ensure_topics(args.bootstrap_servers, names, args.partitions)
-    faults.write_pid(args.data_dir, PROCESS)
-    app = create_app(args.bootstrap_servers, names, args.data_dir)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
+    args, names = process.start(
+        __doc__.splitlines()[0], PROCESS, argv, extra=process.http_options(8002)
+    )
+    return process.serve(create_app(args.bootstrap_servers, names, args.data_dir), args)
 
 
 if __name__ == "__main__":
