@@ -1,37 +1,45 @@
-"""One collection cycle for one cluster: Kafka readings → pure math → values.
+"""One collection cycle for one cluster: Kafka readings → column math → values.
 
-The imperative shell around the pure modules (``lag``, ``status``, ``rollup``): it asks
-the Kafka adapters for offsets and record timestamps, keeps the small per-partition
-history the math needs (rates, estimation, status window), and returns frozen values.
+The imperative shell around the pure modules: it asks the Kafka adapters for offsets
+and record timestamps, keeps the per-partition history the math needs (status window,
+rate points, log-end history for estimation) in NumPy columns, and returns frozen
+values. Every group-partition is a *slot*; the slot layout changes only when a group
+or partition comes or goes, and the history moves with it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import re
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from collectors import lag, rollup, status
+import numpy as np
+
+from collectors import lag, lag_columns, rollup
+from collectors.cycle_layout import Layout, LogPartition, Slots, build_layout
 from collectors.kafka_source import GroupDescription, KafkaOffsetsSource, TopicPart, Watermarks
+from collectors.lag_columns import NONE, Bools, Floats, Ints
 from collectors.model import (
+    Aggregate,
     GroupLag,
     GroupTopicLag,
     LogEndPoint,
-    Observation,
-    PartitionKey,
     PartitionLag,
-    RecordTimes,
     StalenessMethod,
     Status,
 )
+from collectors.partition_table import METHOD_CODE, PartitionColumns, PartitionTable
 from collectors.record_times import RecordTimesReader, TimesRequest
 
 ESTIMATION_POINTS = 600  # log_end change points kept per partition for interpolation
+MAX_RATE_POINTS = 64  # rate history columns kept (memory: 8 bytes x slots x points)
+
+_EXACT = METHOD_CODE[StalenessMethod.EXACT]
+_ESTIMATED = METHOD_CODE[StalenessMethod.ESTIMATED]
+_UNKNOWN = METHOD_CODE[StalenessMethod.UNKNOWN]
+_ERROR = lag_columns.CODE[Status.ERROR]
 
 
 class GroupFilter:
@@ -47,47 +55,9 @@ class GroupFilter:
         )
 
 
-@dataclass(slots=True)
-class _PartitionHistory:
-    """Mutable, service-internal memory of one group-partition across cycles.
-
-    Besides the history the math needs, it memoises the last results that depend only
-    on values that rarely change, because most of 100,000 partitions do not move
-    between two cycles: the key, the offset lag of the last (log_start, log_end,
-    committed), and the last status of a window whose observations are all alike.
-    """
-
-    key: PartitionKey
-    window: deque[Observation]
-    committed_points: deque[tuple[float, int]] = field(default_factory=deque)
-    offsets_for: tuple[int | None, int | None, int | None] | None = None
-    offsets: lag.OffsetLag | None = None
-    # The last `alike` observations share `signature` (committed, log_end, offset_lag,
-    # members). When that covers the whole window, status.evaluate reads nothing else
-    # but whether the latest is caught up and the window length (see _status).
-    signature: tuple[int | None, int | None, int | None, int] | None = None
-    alike: int = 0
-    status_for: tuple[object, ...] | None = None
-    status: Status = Status.ERROR
-
-
-@dataclass(slots=True)
-class _LogEndHistory:
-    """log_end observations of one partition, shared by every group that reads it."""
-
-    changes: deque[LogEndPoint]  # for interpolation: first point of each change + latest
-    recent: deque[tuple[float, int]] = field(default_factory=deque)  # for produce rate
-
-
-@dataclass(slots=True)
-class _TimesEntry:
-    log_end: int | None
-    times: RecordTimes
-
-
 @dataclass(frozen=True, slots=True)
 class ClusterCycle:
-    partitions: list[PartitionLag]
+    partitions: PartitionTable
     topics: list[GroupTopicLag]
     groups: list[GroupLag]
     cache_hits: int
@@ -99,7 +69,12 @@ _NOT_REQUESTED = Watermarks(None, None, "not requested")
 
 
 class ClusterCollector:
-    """Keeps the per-partition history of one cluster and runs its cycles."""
+    """Keeps the per-partition history of one cluster and runs its cycles.
+
+    ``rate_points``: how many past cycles the rate history keeps (capped at
+    ``MAX_RATE_POINTS``); rates span at most that many observations even when the
+    rate window would hold more.
+    """
 
     def __init__(
         self,
@@ -109,6 +84,7 @@ class ClusterCollector:
         read_committed: Callable[[str], bool],
         window: int = 10,
         rate_window_s: float = 30.0,
+        rate_points: int = 32,
     ) -> None:
         self.cluster = cluster
         self._connect = connect
@@ -116,14 +92,16 @@ class ClusterCollector:
         self._reconnect = False
         self._wanted = group_filter
         self._read_committed = read_committed
-        self._window = window
         self._rate_window_s = rate_window_s
-        # group -> (topic, partition) -> history: plain string/tuple keys hash far
-        # faster than a PartitionKey dataclass, which each history keeps for its rows.
-        self._history: dict[str, dict[TopicPart, _PartitionHistory]] = {}
-        self._log_ends: dict[tuple[bool, str, int], _LogEndHistory] = {}
-        self._times: dict[tuple[bool, str, int, int | None], _TimesEntry] = {}
-        self.known_keys: list[PartitionKey] = []
+        self._layout = build_layout(cluster, {}, read_committed)
+        self._slots = Slots.empty(window, max(2, min(rate_points, MAX_RATE_POINTS)))
+        # Log-end change points per log partition, for estimated staleness only.
+        self._log_end_changes: dict[LogPartition, list[LogEndPoint]] = {}
+
+    @property
+    def known_keys(self):
+        """Keys of the last cycle's rows (what ``error_rows`` reports on)."""
+        return self._layout.keys.keys
 
     def collect(self, clock: Callable[[], float]) -> ClusterCycle:
         """Read everything, compute everything. Raises only when the cluster is
@@ -138,7 +116,7 @@ class ClusterCollector:
         except Exception:
             self._reconnect = True
             raise
-        known = {key.group for key in self.known_keys}
+        known = set(self._layout.group_tps)
         # A group missing from the listing is asked for once more: a broker that is
         # shutting down (or a moving coordinator) can list no groups for a moment, which
         # must read as ERROR, not as "every group deleted". A really deleted group then
@@ -155,7 +133,7 @@ class ClusterCollector:
         wanted: dict[str, dict[TopicPart, int | None]] = {}
         unreadable: dict[str, str] = {}  # known groups whose offsets could not be read
         for group in groups:
-            offsets = dict(committed[group].offsets)
+            offsets = committed[group].offsets
             if committed[group].error:
                 errors.append(("offset_fetch", f"{group}: {committed[group].error}"))
                 if group in known and not offsets:
@@ -163,61 +141,81 @@ class ClusterCollector:
                     continue
             desc = descriptions.get(group)
             if isinstance(desc, GroupDescription):
-                for tp in desc.assigned:
-                    offsets.setdefault(tp, None)
+                missing = desc.assigned - offsets.keys()
+                if missing:
+                    offsets = {**offsets, **dict.fromkeys(missing)}
             elif isinstance(desc, str):
                 errors.append(("describe_group", f"{group}: {desc}"))
-            wanted[group] = offsets
+            if offsets:
+                wanted[group] = dict(offsets)
+            else:
+                wanted[group] = {}
+        for group in unreadable:  # keep their partitions (and history) while unreadable
+            wanted[group] = dict.fromkeys(self._layout.group_tps[group])
+        self._relayout(wanted)
+        layout = self._layout
 
         marks = {
             rc: self._source.watermarks(
-                [tp for g, o in wanted.items() if self._read_committed(g) == rc for tp in o],
+                [
+                    (lp.topic, lp.partition)
+                    for lp in layout.log_partitions
+                    if lp.read_committed == rc
+                ],
                 read_committed=rc,
             )
             for rc in (False, True)
         }
         now = clock()
-        times, hits, misses = self._record_times(wanted, marks)
+        log_start, log_end, lp_errors = _log_offsets(layout, marks)
+        slot_lp = layout.slot_lp
+        readable = ~np.isin(layout.slot_group, [layout.group_index[g] for g in unreadable])
+        commits = _committed_column(layout, wanted)
+        commits[~readable] = NONE
+        hits, misses = self._record_times(layout, commits, log_start[slot_lp], log_end[slot_lp])
+        self._push_log_ends(now, layout, log_end)
+        self._slots.advance(now, commits, log_end)
+        produce = lag_columns.rates(
+            self._slots.log_end_points(), len(log_end), now, self._rate_window_s
+        )
+        members = _members(layout, descriptions)
+        columns = self._compute(
+            now,
+            layout,
+            commits,
+            log_start[slot_lp],
+            log_end[slot_lp],
+            produce[slot_lp],
+            readable,
+            members,
+        )
 
-        partitions: list[PartitionLag] = []
-        rows_by_group: dict[str, dict[str, list[PartitionLag]]] = {}
-        # (log_end history, produce rate) per partition, computed once per cycle and
-        # shared by every group reading the partition.
-        log_ends: dict[bool, dict[TopicPart, tuple[_LogEndHistory, float | None]]] = {
-            False: {},
-            True: {},
-        }
-        with _gc_paused():
-            for group, offsets in wanted.items():
-                rc = self._read_committed(group)
-                desc = descriptions.get(group)
-                members = desc.members if isinstance(desc, GroupDescription) else 0
-                by_topic = self._collect_group(
-                    group, offsets, members, rc, now, marks[rc], times, log_ends[rc], errors
-                )
-                if by_topic:
-                    rows_by_group[group] = by_topic
-                    for rows in by_topic.values():
-                        partitions += rows
-        for group, message in unreadable.items():
-            by_topic = {}
-            for row in self.error_rows(now, message, group=group):
-                by_topic.setdefault(row.key.topic, []).append(row)
-                partitions.append(row)
-            rows_by_group[group] = by_topic
+        row_errors: dict[int, str] = {}
+        status = columns.status
+        for row in np.flatnonzero(status == _ERROR).tolist():
+            group = layout.groups[layout.slot_group[row]]
+            if group in unreadable:
+                row_errors[row] = unreadable[group]
+                continue
+            lp = int(slot_lp[row])
+            text = lp_errors.get(lp)
+            if text is not None:
+                row_errors[row] = text
+                if log_end[lp] == NONE:
+                    topic, part = (
+                        layout.log_partitions[lp].topic,
+                        layout.log_partitions[lp].partition,
+                    )
+                    errors.append(("list_offsets", f"{topic}[{part}]: {text}"))
+        columns = dataclasses.replace(columns, errors=row_errors)
+        table = PartitionTable(layout.keys, now, columns)
         states = {
             g: (d.state, d.members)
             for g, d in descriptions.items()
             if isinstance(d, GroupDescription)
         }
-        topic_rows, group_rows = _rollups(self.cluster, rows_by_group, now, states)
-        self._forget(wanted, keep=unreadable.keys())
-        # Rows come out by group (listed in name order), topic, partition: already the
-        # known_keys order unless a source lists groups unsorted.
-        self.known_keys = [row.key for row in partitions]
-        if groups != sorted(groups):
-            self.known_keys.sort(key=lambda k: (k.group, k.topic, k.partition))
-        return ClusterCycle(partitions, topic_rows, group_rows, hits, misses, errors)
+        topic_rows, group_rows = _rollups_from_columns(self.cluster, layout, columns, now, states)
+        return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors)
 
     def _renew_clients(self) -> None:
         old_readers = self._readers
@@ -227,217 +225,309 @@ class ClusterCollector:
             with contextlib.suppress(Exception):  # a reader of a dead connection may not close
                 reader.close()
 
-    def _collect_group(
-        self,
-        group: str,
-        offsets: dict[TopicPart, int | None],
-        members: int,
-        rc: bool,
-        now: float,
-        marks: dict[TopicPart, Watermarks],
-        times: dict[tuple[bool, str, int, int | None], RecordTimes | None],
-        log_ends: dict[TopicPart, tuple[_LogEndHistory, float | None]],
-        errors: list[tuple[str, str]],
-    ) -> dict[str, list[PartitionLag]]:
-        """One group's rows by topic, in (topic, partition) order."""
-        histories = self._history.setdefault(group, {})
-        by_topic: dict[str, list[PartitionLag]] = {}
-        rows: list[PartitionLag] = []
-        current_topic = None
-        for tp in sorted(offsets):
-            topic, part = tp
-            commit = offsets[tp]
-            history = histories.get(tp)
-            if history is None:
-                history = histories[tp] = _PartitionHistory(
-                    PartitionKey(self.cluster, group, topic, part), deque(maxlen=self._window)
-                )
-            mark = marks.get(tp, _NOT_REQUESTED)
-            if mark.error and mark.log_end is None:
-                errors.append(("list_offsets", f"{topic}[{part}]: {mark.error}"))
-            log_end = log_ends.get(tp)
-            if log_end is None:
-                log_end = log_ends[tp] = self._log_end_history(rc, topic, part, now, mark.log_end)
-            if topic != current_topic:  # sorted: each topic's partitions are contiguous
-                current_topic, rows = topic, by_topic.setdefault(topic, [])
-            rows.append(
-                self._partition(
-                    history,
-                    now,
-                    mark,
-                    commit,
-                    members,
-                    times.get((rc, topic, part, commit)),
-                    log_end,
-                )
-            )
-        return by_topic
+    def _relayout(self, wanted: dict[str, dict[TopicPart, int | None]]) -> None:
+        """Rebuild the slot layout when any group's set of partitions changed, moving
+        each surviving slot's history to its new position; new slots start empty."""
+        old = self._layout
+        if old.matches(wanted):
+            return
+        new = build_layout(self.cluster, wanted, self._read_committed)
+        self._slots = self._slots.moved(old, new)
+        kept = set(new.log_partitions)
+        for lp in [lp for lp in self._log_end_changes if lp not in kept]:
+            del self._log_end_changes[lp]
+        self._layout = new
 
-    # --- record timestamps, cached per (partition, committed offset) ---------------
+    # --- the column math --------------------------------------------------------------
+
+    def _compute(
+        self,
+        now: float,
+        layout: Layout,
+        commits: Ints,
+        log_start: Ints,
+        log_end: Ints,
+        produce: Floats,
+        readable: Bools,
+        members: Ints,
+    ) -> PartitionColumns:
+        """Every column of this cycle's rows; unreadable rows are ERROR with unknowns."""
+        slots = self._slots
+        lags, no_commit, expired = lag_columns.offset_lags(log_start, log_end, commits)
+        lags[~readable] = NONE
+        no_commit &= readable
+        expired &= readable
+        has_times = slots.t_have & (slots.t_commit == commits) & (log_end != NONE) & readable
+
+        exact, skew = lag_columns.exact_staleness(now, lags, slots.first_ts)
+        age, age_skew = lag_columns.ages(now, slots.last_ts)
+        estimated = self._estimated(now, layout, lags, commits, ~has_times)
+        staleness = np.where(has_times, exact, estimated)
+        method = np.where(
+            has_times, _EXACT, np.where(np.isnan(estimated), _UNKNOWN, _ESTIMATED)
+        ).astype(np.int64)
+
+        consume = lag_columns.rates(slots.commit_points(), len(commits), now, self._rate_window_s)
+        consume = np.where(readable, consume, np.nan)
+        produce = np.where(readable, produce, np.nan)
+        window = slots.observe(readable, commits, log_end, lags, staleness, members)
+        status = lag_columns.evaluate(window)
+        status[~readable] = _ERROR
+        return PartitionColumns(
+            log_start=np.where(readable, log_start, NONE),
+            log_end=np.where(readable, log_end, NONE),
+            committed=commits,
+            offset_lag=lags,
+            no_commit=no_commit,
+            events_expired=expired,
+            staleness_s=staleness,
+            staleness_method=method,
+            data_age_s=np.where(has_times, age, np.nan),
+            clock_skew=has_times & (skew | age_skew),
+            consume_rate=consume,
+            produce_rate=produce,
+            eta_s=lag_columns.eta(lags, consume, produce),
+            status=status,
+            errors={},
+        )
 
     def _record_times(
-        self, wanted: dict[str, dict[TopicPart, int | None]], marks: dict[bool, dict]
-    ) -> tuple[dict[tuple[bool, str, int, int | None], RecordTimes | None], int, int]:
+        self, layout: Layout, commits: Ints, log_start: Ints, log_end: Ints
+    ) -> tuple[int, int]:
+        """Refresh the per-slot record timestamps whose cached answer no longer holds:
+        the commit moved, or "nothing after committed" while the log end moved. Slots of
+        one partition at the same committed offset share one read."""
         if self._readers is None:
-            return {}, 0, 0
-        out: dict[tuple[bool, str, int, int | None], RecordTimes | None] = {}
-        to_read: dict[bool, list[TimesRequest]] = {False: [], True: []}
-        hits = misses = 0
-        for group, offsets in wanted.items():
-            rc = self._read_committed(group)
-            for (topic, part), commit in offsets.items():
-                cache_key = (rc, topic, part, commit)
-                if cache_key in out:
-                    hits += 1
-                    continue
-                mark = marks[rc].get((topic, part))
-                if mark is None or mark.log_end is None:
-                    continue
-                entry = self._times.get(cache_key)
-                # A "nothing after committed" answer is only true until the log grows.
-                if entry is not None and (
-                    entry.times.first_unconsumed_ts is not None or entry.log_end == mark.log_end
-                ):
-                    out[cache_key] = entry.times
-                    hits += 1
-                    continue
-                misses += 1
-                out[cache_key] = None
-                to_read[rc].append(TimesRequest(topic, part, commit, mark.log_start))
-        for rc, requests in to_read.items():
-            if not requests:
-                continue
-            for request, result in self._readers[rc].read(requests).items():
-                cache_key = (rc, request.topic, request.partition, request.committed)
-                out[cache_key] = result
-                if result is not None:
-                    mark = marks[rc].get((request.topic, request.partition))
-                    self._times[cache_key] = _TimesEntry(mark.log_end if mark else None, result)
-        for stale in self._times.keys() - out.keys():
-            del self._times[stale]
-        return out, hits, misses
-
-    # --- per-partition math ---------------------------------------------------------
-
-    def _partition(
-        self,
-        history: _PartitionHistory,
-        now: float,
-        mark: Watermarks,
-        commit: int | None,
-        members: int,
-        times: RecordTimes | None,
-        log_end: tuple[_LogEndHistory, float | None],
-    ) -> PartitionLag:
-        log_end_history, produce_rate = log_end
-        offsets = _offset_lag(history, mark.log_start, mark.log_end, commit)
-        offset_lag = offsets.offset_lag
-
-        if times is not None:
-            stale = lag.exact_staleness(now, offset_lag, times.first_unconsumed_ts)
-            age = lag.data_age(now, times.last_consumed_ts)
-            staleness_s, method = stale.seconds, StalenessMethod.EXACT
-            skew = stale.clock_skew or age.clock_skew
-            data_age_s = age.seconds
-        else:
-            staleness_s = lag.estimated_staleness(now, offset_lag, commit, log_end_history.changes)
-            method = StalenessMethod.UNKNOWN if staleness_s is None else StalenessMethod.ESTIMATED
-            skew, data_age_s = False, None
-
-        if commit is not None:
-            _push_point(history.committed_points, now, commit, self._rate_window_s)
-        consume_rate = lag.rate(history.committed_points, now, self._rate_window_s)
-        state = _status(
-            history, _new_observation(now, commit, mark.log_end, offset_lag, staleness_s, members)
+            return 0, 0
+        slots = self._slots
+        known_end = log_end != NONE
+        still_true = (
+            slots.t_have
+            & (slots.t_commit == commits)
+            & (~np.isnan(slots.first_ts) | (slots.t_end == log_end))
         )
-        return _new_partition_lag(
-            history.key,
-            now,
-            mark.log_start,
-            mark.log_end,
-            commit,
-            offset_lag,
-            offsets.no_commit,
-            offsets.events_expired,
-            staleness_s,
-            method,
-            data_age_s,
-            skew,
-            consume_rate,
-            produce_rate,
-            lag.eta(offset_lag, consume_rate, produce_rate),
-            state,
-            mark.error if state is Status.ERROR else None,
-        )
-
-    def _log_end_history(
-        self, rc: bool, topic: str, part: int, now: float, log_end: int | None
-    ) -> tuple[_LogEndHistory, float | None]:
-        """Record ``log_end`` once per cycle per partition (several groups share it) and
-        return the history with the partition's produce rate.
-
-        ``changes`` keeps the first point of every change plus the latest point, which
-        is all interpolation needs, so it stays short on idle topics.
-        """
-        history = self._log_ends.get((rc, topic, part))
-        if history is None:
-            history = self._log_ends[(rc, topic, part)] = _LogEndHistory(
-                deque(maxlen=ESTIMATION_POINTS)
+        stale = np.flatnonzero(known_end & ~still_true)
+        hits = int(np.count_nonzero(known_end)) - len(stale)
+        if not len(stale):
+            return hits, 0
+        slots.t_have[stale] = False
+        requests: dict[tuple[int, int], list[int]] = {}
+        lp_of = layout.slot_lp
+        for row, lp, commit in zip(
+            stale.tolist(), lp_of[stale].tolist(), commits[stale].tolist(), strict=True
+        ):
+            requests.setdefault((lp, commit), []).append(row)
+        hits += len(stale) - len(requests)
+        by_rc: dict[bool, list[TimesRequest]] = {False: [], True: []}
+        for lp, commit in requests:
+            part = layout.log_partitions[lp]
+            start = int(log_start[requests[(lp, commit)][0]])
+            by_rc[part.read_committed].append(
+                TimesRequest(
+                    part.topic,
+                    part.partition,
+                    None if commit == NONE else commit,
+                    None if start == NONE else start,
+                )
             )
-        changes = history.changes
-        if log_end is not None and not (changes and changes[-1].observed_at == now):
-            _push_point(history.recent, now, log_end, self._rate_window_s)
-            if len(changes) >= 2 and changes[-1].log_end == log_end == changes[-2].log_end:
-                changes[-1] = LogEndPoint(now, log_end)  # extend the flat run
-            else:
-                changes.append(LogEndPoint(now, log_end))
-        return history, lag.rate(history.recent, now, self._rate_window_s)
+        for rc, batch in by_rc.items():
+            if not batch:
+                continue
+            for request, result in self._readers[rc].read(batch).items():
+                if result is None:
+                    continue
+                lp = layout.lp_index[LogPartition(rc, request.topic, request.partition)]
+                commit = NONE if request.committed is None else request.committed
+                rows = requests[(lp, commit)]
+                slots.t_have[rows] = True
+                slots.t_commit[rows] = commit
+                slots.t_end[rows] = log_end[rows[0]]
+                slots.first_ts[rows] = _seconds(result.first_unconsumed_ts)
+                slots.last_ts[rows] = _seconds(result.last_consumed_ts)
+        return hits, len(requests)
 
-    def _forget(
-        self, wanted: dict[str, dict[TopicPart, int | None]], keep: Iterable[str] = ()
-    ) -> None:
-        """Drop history of partitions no longer reported (group or topic deleted);
-        groups in ``keep`` (unreadable this cycle) keep theirs."""
-        for group in self._history.keys() - wanted.keys() - set(keep):
-            del self._history[group]
-        topics: set[TopicPart] = set()
-        for group, offsets in wanted.items():
-            histories = self._history.get(group, {})
-            for tp in histories.keys() - offsets.keys():
-                del histories[tp]
-            topics.update(offsets)
-        for rc_tp in [k for k in self._log_ends if (k[1], k[2]) not in topics]:
-            del self._log_ends[rc_tp]
+    def _estimated(
+        self, now: float, layout: Layout, lags: Ints, commits: Ints, without_times: np.ndarray
+    ) -> Floats:
+        """``lag.estimated_staleness`` where no record timestamp is known: 0 where
+        caught up, unknown where the lag is, interpolated (one call per row) where
+        the lag is positive. Reading records is the normal path, so few rows get here."""
+        out = np.where(lags == 0, 0.0, np.nan)
+        rows = np.flatnonzero(without_times & (lags > 0))
+        if len(rows):
+            changes = self._log_end_changes
+            for row, lp, lag_, commit in zip(
+                rows.tolist(),
+                layout.slot_lp[rows].tolist(),
+                lags[rows].tolist(),
+                commits[rows].tolist(),
+                strict=True,
+            ):
+                history = changes.get(layout.log_partitions[lp], [])
+                value = lag.estimated_staleness(
+                    now, lag_, None if commit == NONE else commit, history
+                )
+                out[row] = np.nan if value is None else value
+        return out
+
+    def _push_log_ends(self, now: float, layout: Layout, log_end: Ints) -> None:
+        """Record this cycle's log ends as the change points that estimation reads: the
+        first point of every change plus the latest, which is all interpolation needs,
+        so they stay short on idle topics."""
+        changes = self._log_end_changes
+        for lp, end in zip(layout.log_partitions, log_end.tolist(), strict=True):
+            if end == NONE:
+                continue
+            points = changes.get(lp)
+            if points is None:
+                changes[lp] = [LogEndPoint(now, end)]
+            elif len(points) >= 2 and points[-1].log_end == end == points[-2].log_end:
+                points[-1] = LogEndPoint(now, end)  # extend the flat run
+            else:
+                points.append(LogEndPoint(now, end))
+                if len(points) > ESTIMATION_POINTS:
+                    del points[0]
 
     def error_rows(self, now: float, message: str, group: str | None = None) -> list[PartitionLag]:
         """ERROR rows for every known partition (of ``group``, if given): what to report
         while the cluster, or that group's offsets, cannot be read."""
-        rows = []
-        for key in self.known_keys:
-            if group is not None and key.group != group:
-                continue
-            rows.append(
-                PartitionLag(
-                    key=key,
-                    observed_at=now,
-                    log_start=None,
-                    log_end=None,
-                    committed=None,
-                    offset_lag=None,
-                    no_commit=False,
-                    events_expired=False,
-                    staleness_s=None,
-                    staleness_method=StalenessMethod.UNKNOWN,
-                    data_age_s=None,
-                    clock_skew=False,
-                    consume_rate=None,
-                    produce_rate=None,
-                    eta_s=None,
-                    status=Status.ERROR,
-                    error=message,
-                )
+        return [
+            PartitionLag(
+                key=key,
+                observed_at=now,
+                log_start=None,
+                log_end=None,
+                committed=None,
+                offset_lag=None,
+                no_commit=False,
+                events_expired=False,
+                staleness_s=None,
+                staleness_method=StalenessMethod.UNKNOWN,
+                data_age_s=None,
+                clock_skew=False,
+                consume_rate=None,
+                produce_rate=None,
+                eta_s=None,
+                status=Status.ERROR,
+                error=message,
             )
-        return rows
+            for key in self.known_keys
+            if group is None or key.group == group
+        ]
+
+
+def _seconds(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def _log_offsets(
+    layout: Layout, marks: dict[bool, dict[TopicPart, Watermarks]]
+) -> tuple[Ints, Ints, dict[int, str]]:
+    """log_start and log_end per log partition, and error texts by log partition."""
+    starts, ends, errors = [], [], {}
+    for i, lp in enumerate(layout.log_partitions):
+        mark = marks[lp.read_committed].get((lp.topic, lp.partition), _NOT_REQUESTED)
+        starts.append(NONE if mark.log_start is None else mark.log_start)
+        ends.append(NONE if mark.log_end is None else mark.log_end)
+        if mark.error:
+            errors[i] = mark.error
+    return np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), errors
+
+
+def _committed_column(layout: Layout, wanted: dict[str, dict[TopicPart, int | None]]) -> Ints:
+    """Committed offsets in slot order (NONE for no commit)."""
+    values: list[int | None] = []
+    for group in layout.groups:
+        values += map(wanted[group].__getitem__, layout.group_tps[group])
+    if not values:
+        return np.zeros(0, dtype=np.int64)
+    floats = np.array(values, dtype=np.float64)  # None -> NaN, in C
+    return np.where(np.isnan(floats), NONE, floats).astype(np.int64)
+
+
+def _members(layout: Layout, descriptions: dict[str, GroupDescription | str]) -> Ints:
+    """Member count per slot (0 for a group that could not be described)."""
+    by_group = [
+        d.members if isinstance(d := descriptions.get(g), GroupDescription) else 0
+        for g in layout.groups
+    ]
+    return np.array(by_group, dtype=np.int64)[layout.slot_group]
+
+
+def _rollups_from_columns(
+    cluster: str,
+    layout: Layout,
+    columns: PartitionColumns,
+    now: float,
+    states: dict[str, tuple[str, int]],
+) -> tuple[list[GroupTopicLag], list[GroupLag]]:
+    """Per (group, topic) and per group aggregates, in ``build_rollups``'s order:
+    described groups first (a group with no partitions gets an empty aggregate), then
+    the others in row order."""
+    topic_aggs: list[Aggregate] = []
+    group_aggs: list[Aggregate] = []
+    if len(columns.committed):
+        c = columns
+        args = (
+            c.offset_lag,
+            c.staleness_s,
+            c.data_age_s,
+            c.consume_rate,
+            c.produce_rate,
+            c.eta_s,
+            c.status,
+            c.no_commit,
+            c.events_expired,
+        )
+        topic_aggs = _aggregates(lag_columns.aggregate(layout.topic_starts, *args))
+        group_aggs = _aggregates(lag_columns.aggregate(layout.group_starts, *args))
+    topics_of: dict[str, list[tuple[str, Aggregate]]] = {}
+    for (group, topic), agg in zip(layout.topic_segments, topic_aggs, strict=True):
+        topics_of.setdefault(group, []).append((topic, agg))
+    agg_of = dict(zip(layout.groups, group_aggs, strict=True))
+    order = list(states) + [g for g in layout.groups if g not in states]
+    topic_rows: list[GroupTopicLag] = []
+    group_rows: list[GroupLag] = []
+    empty = rollup.aggregate(())
+    for group in order:
+        state, members = states.get(group, ("UNKNOWN", 0))
+        by_topic = topics_of.get(group, [])
+        topic_rows += [GroupTopicLag(cluster, group, t, now, a) for t, a in by_topic]
+        group_rows.append(
+            GroupLag(
+                cluster,
+                group,
+                now,
+                state,
+                members,
+                tuple(t for t, _ in by_topic),
+                agg_of.get(group, empty),
+            )
+        )
+    return topic_rows, group_rows
+
+
+def _aggregates(a: lag_columns.Aggregates) -> list[Aggregate]:
+    def opt(values: Floats) -> list[float | None]:
+        return [None if v != v else v for v in values.tolist()]
+
+    statuses = [lag_columns.STATUS_OF_CODE[s] for s in a.status.tolist()]
+    return [
+        Aggregate(*values)
+        for values in zip(
+            a.offset_lag.tolist(),
+            opt(a.staleness_s),
+            opt(a.data_age_s),
+            opt(a.consume_rate),
+            opt(a.produce_rate),
+            opt(a.eta_s),
+            statuses,
+            a.partitions.tolist(),
+            a.no_commit_partitions.tolist(),
+            a.events_expired_partitions.tolist(),
+            strict=True,
+        )
+    ]
 
 
 def build_rollups(
@@ -446,28 +536,17 @@ def build_rollups(
     now: float,
     states: dict[str, tuple[str, int]],
 ) -> tuple[list[GroupTopicLag], list[GroupLag]]:
-    """Per (group, topic) and per group aggregates; ``states`` gives (state, members)
-    per group, missing groups are UNKNOWN with 0 members. Groups with no partitions
-    (described but never committed or assigned) are still listed.
+    """Per (group, topic) and per group aggregates of plain rows (the error path);
+    ``states`` gives (state, members) per group, missing groups are UNKNOWN with 0
+    members. Groups with no partitions (described but never committed or assigned)
+    are still listed.
     """
-    rows_by_group: dict[str, dict[str, list[PartitionLag]]] = {}
+    rows_by_group: dict[str, dict[str, list[PartitionLag]]] = {g: {} for g in states}
     for row in rows:
         rows_by_group.setdefault(row.key.group, {}).setdefault(row.key.topic, []).append(row)
-    return _rollups(cluster, rows_by_group, now, states)
-
-
-def _rollups(
-    cluster: str,
-    rows_by_group: dict[str, dict[str, list[PartitionLag]]],
-    now: float,
-    states: dict[str, tuple[str, int]],
-) -> tuple[list[GroupTopicLag], list[GroupLag]]:
-    """``build_rollups`` over rows already grouped (group -> topic -> rows, in row order)."""
-    by_group: dict[str, dict[str, list[PartitionLag]]] = {g: {} for g in states}
-    by_group.update(rows_by_group)  # described groups first, then the others in row order
     topics: list[GroupTopicLag] = []
     groups: list[GroupLag] = []
-    for group, by_topic in by_group.items():
+    for group, by_topic in rows_by_group.items():
         state, members = states.get(group, ("UNKNOWN", 0))
         everything: list[PartitionLag] = []
         for topic, parts in by_topic.items():
@@ -479,80 +558,3 @@ def _rollups(
             )
         )
     return topics, groups
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the rows are built.
-
-    A cycle allocates a few objects per group-partition, none of them in reference
-    cycles (reference counting frees them), yet every allocation burst makes the
-    collector rescan the long-lived histories of every partition: a fifth of the
-    cycle at 100,000 group-partitions. It runs again right after.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _offset_lag(
-    history: _PartitionHistory, log_start: int | None, log_end: int | None, commit: int | None
-) -> lag.OffsetLag:
-    """``lag.offset_lag``, reusing the last result while its inputs stay the same."""
-    inputs = (log_start, log_end, commit)
-    if history.offsets_for != inputs or history.offsets is None:
-        history.offsets_for, history.offsets = inputs, lag.offset_lag(log_start, log_end, commit)
-    return history.offsets
-
-
-def _status(history: _PartitionHistory, latest: Observation) -> Status:
-    """Append ``latest`` to the window and evaluate it.
-
-    ``status.evaluate`` over a window whose observations all share (committed, log_end,
-    offset_lag, members) reads nothing else but whether the latest is caught up and
-    the window's length; so while that holds and neither changed, the last status
-    stands. That is every idle or stalled partition, most of a big cluster.
-    """
-    signature = (latest.committed, latest.log_end, latest.offset_lag, latest.members)
-    if signature == history.signature:
-        history.alike += 1
-    else:
-        history.signature, history.alike = signature, 1
-    window = history.window
-    window.append(latest)
-    if history.alike < len(window):
-        return status.evaluate(window)
-    inputs = (signature, lag.is_caught_up(latest.offset_lag, latest.staleness_s), len(window))
-    if inputs != history.status_for:
-        history.status_for, history.status = inputs, status.evaluate(window)
-    return history.status
-
-
-def _slots_constructor(cls: type) -> Callable[..., Any]:
-    """A constructor of the frozen, slotted dataclass ``cls`` that takes every field
-    positionally and sets the slots directly. The frozen ``__init__`` goes through
-    ``object.__setattr__`` per field, which costs twice as much; at 100,000 rows per
-    cycle that is a tenth of a second. ``new(*values) == cls(*values)``.
-    """
-    names = [f.name for f in dataclasses.fields(cls)]
-    setters = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
-    body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
-    source = f"def new({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n"
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
-    exec(source, namespace)  # the code is built from the dataclass's own field names
-    return namespace["new"]
-
-
-_new_partition_lag = _slots_constructor(PartitionLag)
-_new_observation = _slots_constructor(Observation)
-
-
-def _push_point(points: deque[tuple[float, int]], now: float, value: int, window_s: float) -> None:
-    points.append((now, value))
-    # Keep one point older than the window so the rate spans the whole window.
-    while len(points) > 2 and points[1][0] < now - window_s:
-        points.popleft()

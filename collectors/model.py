@@ -6,6 +6,7 @@ Times are UNIX epoch seconds (float); durations are seconds. Offsets are Kafka o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -201,7 +202,7 @@ class Snapshot:
 
     taken_at: float
     cycle_duration_s: float
-    partitions: tuple[PartitionLag, ...]
+    partitions: Sequence[PartitionLag]  # a PartitionRows from the collector
     topics: tuple[GroupTopicLag, ...]
     groups: tuple[GroupLag, ...]
     clusters: tuple[ClusterHealth, ...]

@@ -12,11 +12,12 @@ Threads:
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from collectors.cycle import ClusterCollector, GroupFilter, build_rollups
@@ -32,6 +33,7 @@ from collectors.model import (
     Snapshot,
     Status,
 )
+from collectors.partition_table import PartitionRows
 from collectors.record_times import RecordTimesReader
 from collectors.settings import ClusterSettings, Settings
 from collectors.write_backlog import WriteBacklog
@@ -120,7 +122,9 @@ class _Slo:
         return tuple(states)
 
 
-def build_cluster(settings: ClusterSettings, window: int, rate_window_s: float) -> ClusterCollector:
+def build_cluster(
+    settings: ClusterSettings, window: int, rate_window_s: float, interval_s: float = 1.0
+) -> ClusterCollector:
     config = settings.kafka_config()
 
     def connect() -> tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]:
@@ -137,6 +141,8 @@ def build_cluster(settings: ClusterSettings, window: int, rate_window_s: float) 
         read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
         window=window,
         rate_window_s=rate_window_s,
+        # Enough cycles to span the rate window, plus one older point and one spare.
+        rate_points=math.ceil(rate_window_s / interval_s) + 2,
     )
 
 
@@ -155,7 +161,8 @@ class CollectorService:
         self._clock = clock
         section = settings.collector
         self._clusters = clusters or [
-            build_cluster(c, section.window, section.rate_window_s) for c in settings.clusters
+            build_cluster(c, section.window, section.rate_window_s, section.interval_s)
+            for c in settings.clusters
         ]
         self._counters = _Counters(started_at=clock())
         self._slo = _Slo(settings)
@@ -176,7 +183,7 @@ class CollectorService:
 
     def run_cycle(self) -> Snapshot:
         started = time.perf_counter()
-        partitions: list[PartitionLag] = []
+        partitions: list[Sequence[PartitionLag]] = []
         topics: list[GroupTopicLag] = []
         groups: list[GroupLag] = []
         annotations: list[Annotation] = []
@@ -188,12 +195,12 @@ class CollectorService:
                 self._counters.error("cluster_unreachable")
                 annotations += self._set_health(cluster.cluster, False, message)
                 rows = cluster.error_rows(self._clock(), message)
-                partitions += rows
+                partitions.append(rows)
                 t, g = build_rollups(cluster.cluster, rows, self._clock(), {})
                 groups += g
                 topics += t
                 continue
-            partitions += result.partitions
+            partitions.append(result.partitions)
             topics += result.topics
             groups += result.groups
             self._counters.cache_hits += result.cache_hits
@@ -211,7 +218,7 @@ class CollectorService:
         snapshot = Snapshot(
             taken_at=now,
             cycle_duration_s=duration,
-            partitions=tuple(partitions),
+            partitions=PartitionRows(partitions),
             topics=tuple(topics),
             groups=tuple(groups),
             clusters=tuple(self._health.values()),

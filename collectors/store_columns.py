@@ -95,6 +95,24 @@ def _table(schema: pa.Schema, rows: Sequence[tuple[object, ...]]) -> pa.Table:
 def partition_table(partitions: Sequence[PartitionLag]) -> pa.Table:
     """One row per partition. Enum members are stored by value (``Status.OK`` -> 'OK').
 
+    A ``PartitionTable`` (or ``PartitionRows`` of them) gives its columns directly,
+    without building a row object per partition.
+    """
+    parts = getattr(partitions, "parts", None)
+    if parts is not None:
+        tables = [partition_table(part) for part in parts]
+        return pa.concat_tables(tables) if tables else _rows_table(())
+    if hasattr(partitions, "to_arrow"):
+        arrays = partitions.to_arrow()
+        return pa.Table.from_arrays(
+            [arrays[f.name] for f in PARTITION_SCHEMA], schema=PARTITION_SCHEMA
+        )
+    return _rows_table(partitions)
+
+
+def _rows_table(partitions: Sequence[PartitionLag]) -> pa.Table:
+    """``partition_table`` of plain row objects.
+
     One list comprehension per column: about 4x faster than building row tuples and
     transposing them, which matters at 100,000 partitions per cycle.
     """

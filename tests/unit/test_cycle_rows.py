@@ -1,11 +1,11 @@
-"""The collector cycle's fast row construction equals the dataclasses' own."""
+"""The partition table's fast row construction equals the dataclass's own."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from collectors.cycle import _new_observation, _new_partition_lag
-from collectors.model import Observation, PartitionKey, PartitionLag, StalenessMethod, Status
+from collectors.model import PartitionKey, PartitionLag, StalenessMethod, Status
+from collectors.partition_table import _new_partition_lag
 
 
 def test_fast_partition_lag_equals_the_dataclass_constructor() -> None:
@@ -33,16 +33,3 @@ def test_fast_partition_lag_equals_the_dataclass_constructor() -> None:
     assert fast == PartitionLag(*values)
     assert hash(fast) == hash(PartitionLag(*values))
     assert dataclasses.asdict(fast) == dataclasses.asdict(PartitionLag(*values))
-
-
-def test_fast_observation_equals_the_dataclass_constructor() -> None:
-    assert _new_observation(1.0, None, 5, 5, 0.0, 2) == Observation(1.0, None, 5, 5, 0.0, 2)
-
-
-def test_fast_rows_stay_frozen() -> None:
-    row = _new_observation(1.0, 4, 5, 1, 0.0, 0)
-    try:
-        row.committed = 5  # type: ignore[misc]
-    except dataclasses.FrozenInstanceError:
-        return
-    raise AssertionError("a fast-built row must stay immutable")
