@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collectors import lag, lag_columns, rollup
+from collectors.committed_offsets import CommittedOffsetsFromLog
 from collectors.cycle_layout import Layout, LogPartition, Slots, build_layout
 from collectors.kafka_source import GroupDescription, KafkaOffsetsSource, TopicPart, Watermarks
 from collectors.lag_columns import NONE, Bools, Floats, Ints
@@ -85,11 +86,13 @@ class ClusterCollector:
         window: int = 10,
         rate_window_s: float = 30.0,
         rate_points: int = 32,
+        committed_from_log: CommittedOffsetsFromLog | None = None,
     ) -> None:
         self.cluster = cluster
         self._connect = connect
         self._source, self._readers = connect()  # readers keyed by read_committed
         self._reconnect = False
+        self._from_log = committed_from_log
         self._wanted = group_filter
         self._read_committed = read_committed
         self._rate_window_s = rate_window_s
@@ -122,7 +125,9 @@ class ClusterCollector:
         # must read as ERROR, not as "every group deleted". A really deleted group then
         # answers with no offsets and drops out.
         groups = sorted({g.group for g in listing if self._wanted(g.group)} | known)
-        descriptions, committed = self._source.describe_and_fetch_offsets(groups)
+        descriptions, committed = self._source.describe_and_fetch_offsets(
+            groups, self._from_log.fetch if self._from_log is not None else None
+        )
         # librdkafka's admin client can stay stuck on a coordinator connection from
         # before a broker restart (every OffsetFetch times out while listing works);
         # a fresh client recovers, so ask for one when every group timed out.
@@ -216,6 +221,14 @@ class ClusterCollector:
         }
         topic_rows, group_rows = _rollups_from_columns(self.cluster, layout, columns, now, states)
         return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors)
+
+    def close(self) -> None:
+        """Close every client (the collector is not used afterwards)."""
+        if self._from_log is not None:
+            self._from_log.close()
+        for reader in (self._readers or {}).values():
+            with contextlib.suppress(Exception):
+                reader.close()
 
     def _renew_clients(self) -> None:
         old_readers = self._readers

@@ -227,11 +227,18 @@ class Slots:
         self.w_lag[at, idx] = lags[idx]
         self.head[idx] = (at + 1) % self.window
         self.count[idx] = np.minimum(self.count[idx] + 1, self.window)
-        every = np.arange(len(self.head))
+        width = self.window
+        heads = self.head
+        if len(heads) and (heads == heads[0]).all():  # the common case: one gather per ring
+            order = (int(heads[0]) + np.arange(width)) % width
 
-        def ordered(ring: Ints) -> Ints:
-            columns = [ring[(self.head + j) % self.window, every] for j in range(self.window)]
-            return np.stack(columns, axis=1) if columns else ring.T
+            def ordered(ring: Ints) -> Ints:
+                return ring[order].T
+        else:
+            every = np.arange(len(heads))
+
+            def ordered(ring: Ints) -> Ints:
+                return np.stack([ring[(heads + j) % width, every] for j in range(width)]).T
 
         return Window(
             committed=ordered(self.w_commit),

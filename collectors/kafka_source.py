@@ -10,7 +10,7 @@ partition never fails a whole cycle.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 
@@ -116,14 +116,22 @@ class KafkaOffsetsSource:
         return self._committed(self._offset_futures(groups))
 
     def describe_and_fetch_offsets(
-        self, groups: Iterable[str]
+        self,
+        groups: Iterable[str],
+        from_log: Callable[[list[str]], dict[str, CommittedOffsets] | None] | None = None,
     ) -> tuple[dict[str, GroupDescription | str], dict[str, CommittedOffsets]]:
-        """``describe_groups`` and ``committed_offsets`` together: every request is sent
-        before any answer is awaited, so the two overlap instead of adding up."""
+        """``describe_groups`` and committed offsets together: the descriptions are
+        requested before the offsets are read, so the two overlap instead of adding up.
+
+        ``from_log`` (e.g. ``CommittedOffsetsFromLog.fetch``) supplies the committed
+        offsets when given and not answering None; otherwise ``committed_offsets``.
+        """
         groups = list(groups)
         describing = self._describe_futures(groups)
-        fetching = self._offset_futures(groups)
-        return self._descriptions(describing), self._committed(fetching)
+        committed = from_log(groups) if from_log is not None else None
+        if committed is None:
+            committed = self._committed(self._offset_futures(groups))
+        return self._descriptions(describing), committed
 
     def _describe_futures(self, groups: list[str]) -> dict[str, Future]:
         if not groups:

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from collectors.committed_offsets import CommittedOffsetsFromLog
 from collectors.cycle import ClusterCollector, GroupFilter, build_rollups
 from collectors.kafka_source import KafkaOffsetsSource
 from collectors.model import (
@@ -33,6 +34,7 @@ from collectors.model import (
     Snapshot,
     Status,
 )
+from collectors.offsets_log import CommittedOffsetsLog
 from collectors.partition_table import PartitionRows
 from collectors.record_times import RecordTimesReader
 from collectors.settings import ClusterSettings, Settings
@@ -134,15 +136,24 @@ def build_cluster(
         return KafkaOffsetsSource(config, request_timeout_s=settings.request_timeout_s), readers
 
     rc_patterns = [re.compile(p) for p in settings.read_committed_groups]
+    group_filter = GroupFilter(settings.include, settings.exclude)
+    from_log = None
+    if settings.committed_offsets != "admin":
+        from_log = CommittedOffsetsFromLog(
+            lambda: CommittedOffsetsLog(config, group_filter),
+            settings.committed_offsets,
+            settings.request_timeout_s,
+        )
     return ClusterCollector(
         cluster=settings.name,
         connect=connect,
-        group_filter=GroupFilter(settings.include, settings.exclude),
+        group_filter=group_filter,
         read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
         window=window,
         rate_window_s=rate_window_s,
         # Enough cycles to span the rate window, plus one older point and one spare.
         rate_points=math.ceil(rate_window_s / interval_s) + 2,
+        committed_from_log=from_log,
     )
 
 
@@ -284,6 +295,9 @@ class CollectorService:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout_s)
+        if not any(thread.is_alive() for thread in self._threads):
+            for cluster in self._clusters:
+                cluster.close()
 
     def _cycle_loop(self) -> None:
         interval = self.settings.collector.interval_s

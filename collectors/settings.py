@@ -62,6 +62,8 @@ class ClusterSettings(_Strict):
     exclude: list[str] = Field(default_factory=list)
     read_committed_groups: list[str] = Field(default_factory=list)
     read_records: bool = True  # False: never fetch records; staleness is estimated
+    # Where committed offsets come from: see collectors/committed_offsets.py.
+    committed_offsets: Literal["auto", "offsets_topic", "admin"] = "auto"
     request_timeout_s: float = Field(default=10.0, gt=0)
     kafka: dict[str, str | int | float | bool] = Field(default_factory=dict)
 

@@ -1,0 +1,77 @@
+"""Where committed offsets come from: ``__consumer_offsets`` or the Admin API.
+
+``offsets_topic`` reads the log the group coordinators write every commit to (see
+``offsets_log``): after a cold start a cycle costs in proportion to the commits since
+the last one. ``admin`` asks every group with OffsetFetch: no extra permission beyond
+Describe on the groups, but about a second of librdkafka CPU per 100,000
+group-partitions. ``auto`` (the default) reads the log and falls back to the Admin
+API for good, with one warning, when the principal may not read the internal topic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from collectors.kafka_source import CommittedOffsets
+from collectors.offsets_log import CommittedOffsetsLog, OffsetsLogUnavailable
+
+log = logging.getLogger(__name__)
+
+CommittedFrom = Literal["auto", "offsets_topic", "admin"]
+
+
+class CommittedOffsetsFromLog:
+    """Committed offsets from ``__consumer_offsets``, or None: "ask the Admin API".
+
+    The log outlives client renewals after a broker restart (its consumer reconnects
+    by itself), so a restart does not cost another cold read.
+    """
+
+    def __init__(
+        self,
+        open_log: Callable[[], CommittedOffsetsLog],
+        mode: CommittedFrom,
+        timeout_s: float,
+    ) -> None:
+        self._open_log = open_log
+        self._mode = mode
+        self._timeout = timeout_s
+        self._log: CommittedOffsetsLog | None = None
+        self._gave_up = mode == "admin"
+
+    @property
+    def active(self) -> bool:
+        return not self._gave_up
+
+    def fetch(self, groups: Iterable[str]) -> dict[str, CommittedOffsets] | None:
+        """Every group's committed offsets as of now; a read error becomes the error of
+        every group (they read as ERROR, as with a failed OffsetFetch). None once the
+        log is not permitted in ``auto`` mode: the caller asks the Admin API."""
+        groups = list(groups)
+        if self._gave_up:
+            return None
+        if self._log is None:
+            self._log = self._open_log()
+        try:
+            self._log.catch_up(self._timeout)
+        except OffsetsLogUnavailable as error:
+            if error.permanent and self._mode == "auto":
+                log.warning(
+                    "committed offsets: %s; asking the Admin API instead from now on "
+                    "(grant Describe and Read on __consumer_offsets for cheaper cycles)",
+                    error,
+                )
+                self.close()
+                self._gave_up = True
+                return None
+            return {g: CommittedOffsets(g, {}, str(error)) for g in groups}
+        return {g: CommittedOffsets(g, self._log.offsets(g)) for g in groups}
+
+    def close(self) -> None:
+        if self._log is not None:
+            with contextlib.suppress(Exception):
+                self._log.close()
+            self._log = None
