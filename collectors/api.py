@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from collectors.metrics import CONTENT_TYPE, MetricsRenderer
 from collectors.metrics_scrape import ScrapeCache
 from collectors.model import GroupLag, GroupTopicLag, PartitionLag, Snapshot
+from collectors.partition_table import PartitionRows
 from collectors.settings import PipelineSettings
 from collectors.slo import summarize
 
@@ -218,9 +219,7 @@ def create_app(
                 if t.group == group and t.cluster == row.cluster
             ]
             body["partitions"] = [
-                partition_json(p)
-                for p in snap.partitions
-                if p.key.group == group and p.key.cluster == row.cluster
+                partition_json(p) for p in _group_partitions(snap, row.cluster, group)
             ]
             out.append(body)
         return JSONResponse(out[0] if len(out) == 1 else {"clusters": out})
@@ -347,3 +346,12 @@ def create_app(
         return JSONResponse({"pipelines": pipelines})
 
     return app
+
+
+def _group_partitions(snap: Snapshot, cluster: str, group: str) -> list[PartitionLag]:
+    """One group's partitions; a collector's ``PartitionRows`` finds them without
+    building a row object for each of the other groups' partitions."""
+    rows = snap.partitions
+    if isinstance(rows, PartitionRows):
+        return rows.group_rows(cluster, group)
+    return [p for p in rows if p.key.group == group and p.key.cluster == cluster]

@@ -39,19 +39,29 @@ class PartitionKeys:
     """The row keys of a table, in row order; shared by every table of one layout."""
 
     keys: list[PartitionKey]
-    _arrow: dict[str, pa.Array] = dataclasses.field(default_factory=dict)
+    _cache: dict[str, Any] = dataclasses.field(default_factory=dict)  # built on demand
+
+    def group_range(self, cluster: str, group: str) -> tuple[int, int]:
+        """(first row, end) of the group's rows; (0, 0) when it has none."""
+        ranges = self._cache.get("_ranges")
+        if ranges is None:
+            found: dict[tuple[str, str], list[int]] = {}
+            for i, k in enumerate(self.keys):
+                found.setdefault((k.cluster, k.group), [i, i])[1] = i + 1
+            ranges = self._cache["_ranges"] = {key: tuple(v) for key, v in found.items()}
+        return ranges.get((cluster, group), (0, 0))
 
     def arrow(self) -> dict[str, pa.Array]:
         """cluster, group_name, topic, partition as Arrow arrays (built once)."""
-        if not self._arrow:
+        if "cluster" not in self._cache:
             keys = self.keys
-            self._arrow.update(
+            self._cache.update(
                 cluster=pa.array([k.cluster for k in keys], type=pa.string()),
                 group_name=pa.array([k.group for k in keys], type=pa.string()),
                 topic=pa.array([k.topic for k in keys], type=pa.string()),
                 partition=pa.array([k.partition for k in keys], type=pa.int32()),
             )
-        return self._arrow
+        return {name: self._cache[name] for name in ("cluster", "group_name", "topic", "partition")}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -106,6 +116,14 @@ class PartitionTable(Sequence[PartitionLag]):
                     self._rows = _build_rows(self)
                 rows = self._rows
         return rows
+
+    def group_rows(self, cluster: str, group: str) -> list[PartitionLag]:
+        """The rows of one group (contiguous: rows are sorted by group), built alone
+        when the whole table has not been: what an API request for one group costs."""
+        start, end = self.keys.group_range(cluster, group)
+        if self._rows is not None or start == end:
+            return self.rows()[start:end]
+        return _build_rows(self, start, end)
 
     def to_arrow(self) -> dict[str, pa.Array]:
         """Every ``PartitionLag`` field as an Arrow array named as the store's columns."""
@@ -163,6 +181,16 @@ class PartitionRows(Sequence[PartitionLag]):
         for part in self.parts:
             yield from part
 
+    def group_rows(self, cluster: str, group: str) -> list[PartitionLag]:
+        """The rows of one group of one cluster, without building every other row."""
+        out: list[PartitionLag] = []
+        for part in self.parts:
+            if isinstance(part, PartitionTable):
+                out += part.group_rows(cluster, group)
+            else:
+                out += [p for p in part if p.key.group == group and p.key.cluster == cluster]
+        return out
+
 
 def _ints(values: Ints) -> pa.Array:
     return pa.array(values, mask=values == NONE, type=pa.int64())
@@ -180,35 +208,40 @@ def _optional_floats(values: Floats) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]  # NaN != NaN
 
 
-def _build_rows(table: PartitionTable) -> list[PartitionLag]:
+def _build_rows(
+    table: PartitionTable, start: int = 0, end: int | None = None
+) -> list[PartitionLag]:
+    """Row objects for rows ``start`` to ``end`` (all by default)."""
+    end = len(table) if end is None else end
     c = table.columns
-    n = len(table)
+    part = slice(start, end)
+    n = end - start
     errors: list[str | None] = [None] * n
     for row, text in c.errors.items():
-        errors[row] = text
-    rows = list(
+        if start <= row < end:
+            errors[row - start] = text
+    return list(
         map(
             _new_partition_lag,
-            table.keys.keys,
+            table.keys.keys[part],
             repeat(table.observed_at, n),
-            _optional_ints(c.log_start),
-            _optional_ints(c.log_end),
-            _optional_ints(c.committed),
-            _optional_ints(c.offset_lag),
-            c.no_commit.tolist(),
-            c.events_expired.tolist(),
-            _optional_floats(c.staleness_s),
-            [METHODS[m] for m in c.staleness_method.tolist()],
-            _optional_floats(c.data_age_s),
-            c.clock_skew.tolist(),
-            _optional_floats(c.consume_rate),
-            _optional_floats(c.produce_rate),
-            _optional_floats(c.eta_s),
-            [STATUS_OF_CODE[s] for s in c.status.tolist()],
+            _optional_ints(c.log_start[part]),
+            _optional_ints(c.log_end[part]),
+            _optional_ints(c.committed[part]),
+            _optional_ints(c.offset_lag[part]),
+            c.no_commit[part].tolist(),
+            c.events_expired[part].tolist(),
+            _optional_floats(c.staleness_s[part]),
+            [METHODS[m] for m in c.staleness_method[part].tolist()],
+            _optional_floats(c.data_age_s[part]),
+            c.clock_skew[part].tolist(),
+            _optional_floats(c.consume_rate[part]),
+            _optional_floats(c.produce_rate[part]),
+            _optional_floats(c.eta_s[part]),
+            [STATUS_OF_CODE[s] for s in c.status[part].tolist()],
             errors,
         )
     )
-    return rows
 
 
 def _slots_constructor(cls: type) -> Callable[..., Any]:

@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument("--store", help="DuckDB file (default lagwatch.duckdb); 'none' for no history")
     cmd.add_argument("--interval", type=float, help="seconds between cycles (default 1)")
     cmd.add_argument("--metrics-granularity", choices=("partition", "topic", "group"))
+    cmd.add_argument(
+        "--committed-offsets",
+        choices=("auto", "offsets_topic", "admin"),
+        help="where committed offsets come from (first cluster; default auto: "
+        "__consumer_offsets, the Admin API when that topic may not be read)",
+    )
     cmd.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     cmd.add_argument(
         "--print-config", action="store_true", help="print the effective config (secrets masked)"
@@ -55,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                 "collector.store": args.store,
                 "collector.interval_s": args.interval,
                 "metrics.granularity": args.metrics_granularity,
+                "clusters.committed_offsets": args.committed_offsets,
             },
         )
     except ConfigError as error:

@@ -52,8 +52,16 @@ def group_row(snap: Snapshot, group: str) -> GroupLag | None:
     return next((g for g in snap.groups if g.group == group), None)
 
 
+@pytest.fixture(params=["offsets_topic", "admin"])
+def committed_offsets(request: pytest.FixtureRequest) -> str:
+    """Every collector test runs with both sources of committed offsets."""
+    return request.param
+
+
 @pytest.fixture
-def make_collector(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..., Collector]]:
+def make_collector(
+    kafka_bootstrap: str, tmp_path: Path, committed_offsets: str
+) -> Iterator[Callable[..., Collector]]:
     services: list[CollectorService] = []
     stores: list[Store] = []
 
@@ -65,6 +73,7 @@ def make_collector(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Callable[..
                 "clusters.bootstrap_servers": kafka_bootstrap,
                 "clusters.include": [pattern],
                 "clusters.request_timeout_s": 5.0,
+                "clusters.committed_offsets": committed_offsets,
                 "collector.window": collector.pop("window", 4),
                 **{f"collector.{k}": v for k, v in collector.items()},
             },

@@ -10,7 +10,9 @@ from collectors.model import Status
 from .conftest import commit, group_row, produce, wait_until
 
 
-def test_broker_restart_mid_run_is_survived(tmp_path: Path, group_name, make_collector) -> None:
+def test_broker_restart_mid_run_is_survived(
+    tmp_path: Path, group_name, committed_offsets: str
+) -> None:
     # A broker of this test's own: the session broker must stay up for other tests.
     port = kafka_local.free_port()
     data_dir = tmp_path / "own-broker"
@@ -29,6 +31,7 @@ def test_broker_restart_mid_run_is_survived(tmp_path: Path, group_name, make_col
                 "clusters.bootstrap_servers": state.bootstrap,
                 "clusters.include": [group],
                 "clusters.request_timeout_s": 2.0,
+                "clusters.committed_offsets": committed_offsets,
                 "collector.interval_s": 0.3,
             },
         )

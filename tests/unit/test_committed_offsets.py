@@ -1,0 +1,72 @@
+"""Choosing between ``__consumer_offsets`` and the Admin API (pure logic, a fake log)."""
+
+from __future__ import annotations
+
+import pytest
+
+from collectors.committed_offsets import CommittedOffsetsFromLog
+from collectors.offsets_log import OffsetsLogUnavailable
+
+
+class FakeLog:
+    def __init__(self, error: OffsetsLogUnavailable | None = None) -> None:
+        self.error = error
+        self.closed = False
+        self.data = {"g": {("t", 0): 5}}
+
+    def catch_up(self, timeout_s: float) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def offsets(self, group: str):
+        return self.data.get(group, {})
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_offsets_come_from_the_log_when_it_reads() -> None:
+    source = CommittedOffsetsFromLog(FakeLog, "auto", 1.0)
+    result = source.fetch(["g", "other"])
+    assert result["g"].offsets == {("t", 0): 5} and result["g"].error is None
+    assert result["other"].offsets == {}
+
+
+def test_auto_falls_back_to_the_admin_api_for_good_when_not_permitted(caplog) -> None:
+    logs = []
+
+    def open_log():
+        logs.append(FakeLog(OffsetsLogUnavailable("TOPIC_AUTHORIZATION_FAILED", permanent=True)))
+        return logs[-1]
+
+    source = CommittedOffsetsFromLog(open_log, "auto", 1.0)
+    assert source.fetch(["g"]) is None
+    assert source.fetch(["g"]) is None
+    assert len(logs) == 1 and logs[0].closed and not source.active
+    assert "Admin API" in caplog.text
+
+
+@pytest.mark.parametrize("mode", ["auto", "offsets_topic"])
+def test_a_transient_failure_is_every_groups_error(mode: str) -> None:
+    log = FakeLog(OffsetsLogUnavailable("3 of 50 partitions not caught up within 2s"))
+    source = CommittedOffsetsFromLog(lambda: log, mode, 1.0)
+    result = source.fetch(["a", "b"])
+    assert {g: r.error for g, r in result.items()} == {
+        "a": "3 of 50 partitions not caught up within 2s",
+        "b": "3 of 50 partitions not caught up within 2s",
+    }
+    assert source.active and not log.closed
+
+
+def test_offsets_topic_mode_never_falls_back() -> None:
+    log = FakeLog(OffsetsLogUnavailable("TOPIC_AUTHORIZATION_FAILED", permanent=True))
+    source = CommittedOffsetsFromLog(lambda: log, "offsets_topic", 1.0)
+    result = source.fetch(["g"])
+    assert result["g"].error == "TOPIC_AUTHORIZATION_FAILED"
+
+
+def test_admin_mode_never_opens_the_log() -> None:
+    def open_log():
+        raise AssertionError("must not be opened")
+
+    assert CommittedOffsetsFromLog(open_log, "admin", 1.0).fetch(["g"]) is None
