@@ -12,21 +12,28 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from collectors import lag, lag_columns, rollup
+from collectors import lag, lag_columns
 from collectors.committed_offsets import CommittedOffsetsFromLog
 from collectors.cycle_layout import Layout, LogPartition, Slots, build_layout
-from collectors.kafka_source import GroupDescription, KafkaOffsetsSource, TopicPart, Watermarks
+from collectors.cycle_rollups import rollups_from_columns
+from collectors.kafka_source import (
+    CommittedOffsets,
+    GroupDescription,
+    KafkaOffsetsSource,
+    TopicPart,
+    Watermarks,
+)
 from collectors.lag_columns import NONE, Bools, Floats, Ints
 from collectors.model import (
-    Aggregate,
     GroupLag,
     GroupTopicLag,
     LogEndPoint,
+    PartitionKey,
     PartitionLag,
     StalenessMethod,
     Status,
@@ -102,7 +109,7 @@ class ClusterCollector:
         self._log_end_changes: dict[LogPartition, list[LogEndPoint]] = {}
 
     @property
-    def known_keys(self):
+    def known_keys(self) -> list[PartitionKey]:
         """Keys of the last cycle's rows (what ``error_rows`` reports on)."""
         return self._layout.keys.keys
 
@@ -135,28 +142,7 @@ class ClusterCollector:
             "TIMED_OUT" in (committed[g].error or "") for g in groups
         )
 
-        wanted: dict[str, dict[TopicPart, int | None]] = {}
-        unreadable: dict[str, str] = {}  # known groups whose offsets could not be read
-        for group in groups:
-            offsets = committed[group].offsets
-            if committed[group].error:
-                errors.append(("offset_fetch", f"{group}: {committed[group].error}"))
-                if group in known and not offsets:
-                    unreadable[group] = committed[group].error
-                    continue
-            desc = descriptions.get(group)
-            if isinstance(desc, GroupDescription):
-                missing = desc.assigned - offsets.keys()
-                if missing:
-                    offsets = {**offsets, **dict.fromkeys(missing)}
-            elif isinstance(desc, str):
-                errors.append(("describe_group", f"{group}: {desc}"))
-            if offsets:
-                wanted[group] = dict(offsets)
-            else:
-                wanted[group] = {}
-        for group in unreadable:  # keep their partitions (and history) while unreadable
-            wanted[group] = dict.fromkeys(self._layout.group_tps[group])
+        wanted, unreadable = self._wanted_offsets(groups, known, descriptions, committed, errors)
         self._relayout(wanted)
         layout = self._layout
 
@@ -195,23 +181,7 @@ class ClusterCollector:
             members,
         )
 
-        row_errors: dict[int, str] = {}
-        status = columns.status
-        for row in np.flatnonzero(status == _ERROR).tolist():
-            group = layout.groups[layout.slot_group[row]]
-            if group in unreadable:
-                row_errors[row] = unreadable[group]
-                continue
-            lp = int(slot_lp[row])
-            text = lp_errors.get(lp)
-            if text is not None:
-                row_errors[row] = text
-                if log_end[lp] == NONE:
-                    topic, part = (
-                        layout.log_partitions[lp].topic,
-                        layout.log_partitions[lp].partition,
-                    )
-                    errors.append(("list_offsets", f"{topic}[{part}]: {text}"))
+        row_errors = _row_errors(layout, columns.status, unreadable, lp_errors, log_end, errors)
         columns = dataclasses.replace(columns, errors=row_errors)
         table = PartitionTable(layout.keys, now, columns)
         states = {
@@ -219,8 +189,39 @@ class ClusterCollector:
             for g, d in descriptions.items()
             if isinstance(d, GroupDescription)
         }
-        topic_rows, group_rows = _rollups_from_columns(self.cluster, layout, columns, now, states)
+        topic_rows, group_rows = rollups_from_columns(self.cluster, layout, columns, now, states)
         return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors)
+
+    def _wanted_offsets(
+        self,
+        groups: list[str],
+        known: set[str],
+        descriptions: dict[str, GroupDescription | str],
+        committed: dict[str, CommittedOffsets],
+        errors: list[tuple[str, str]],
+    ) -> tuple[dict[str, dict[TopicPart, int | None]], dict[str, str]]:
+        """Each group's partitions with their committed offset (None: assigned to a
+        member but never committed), and the known groups whose offsets could not be
+        read this cycle (error text by group): they keep their partitions and history,
+        and read as ERROR."""
+        wanted: dict[str, dict[TopicPart, int | None]] = {}
+        unreadable: dict[str, str] = {}
+        for group in groups:
+            offsets: Mapping[TopicPart, int | None] = committed[group].offsets
+            if committed[group].error:
+                errors.append(("offset_fetch", f"{group}: {committed[group].error}"))
+                if group in known and not offsets:
+                    unreadable[group] = committed[group].error
+                    wanted[group] = dict.fromkeys(self._layout.group_tps[group])
+                    continue
+            wanted[group] = dict(offsets)
+            desc = descriptions.get(group)
+            if isinstance(desc, GroupDescription):
+                for tp in desc.assigned - offsets.keys():
+                    wanted[group][tp] = None
+            elif isinstance(desc, str):
+                errors.append(("describe_group", f"{group}: {desc}"))
+        return wanted, unreadable
 
     def close(self) -> None:
         """Close every client (the collector is not used afterwards)."""
@@ -454,8 +455,36 @@ def _committed_column(layout: Layout, wanted: dict[str, dict[TopicPart, int | No
         values += map(wanted[group].__getitem__, layout.group_tps[group])
     if not values:
         return np.zeros(0, dtype=np.int64)
-    floats = np.array(values, dtype=np.float64)  # None -> NaN, in C
-    return np.where(np.isnan(floats), NONE, floats).astype(np.int64)
+    # None -> NaN, in C; offsets stay exact below 2**53, far beyond any real log.
+    floats = np.array(values, dtype=np.float64)
+    # A negative offset is a client's "no offset" sentinel: no commit, as in OffsetFetch.
+    return np.where(np.isnan(floats) | (floats < 0), NONE, floats).astype(np.int64)
+
+
+def _row_errors(
+    layout: Layout,
+    status: Ints,
+    unreadable: dict[str, str],
+    lp_errors: dict[int, str],
+    log_end: Ints,
+    errors: list[tuple[str, str]],
+) -> dict[int, str]:
+    """Error text per ERROR row: the group's offset error, else its partition's
+    watermark error (also reported in ``errors`` when the log end is unknown)."""
+    out: dict[int, str] = {}
+    for row in np.flatnonzero(status == _ERROR).tolist():
+        group = layout.groups[layout.slot_group[row]]
+        if group in unreadable:
+            out[row] = unreadable[group]
+            continue
+        lp = int(layout.slot_lp[row])
+        text = lp_errors.get(lp)
+        if text is not None:
+            out[row] = text
+            if log_end[lp] == NONE:
+                part = layout.log_partitions[lp]
+                errors.append(("list_offsets", f"{part.topic}[{part.partition}]: {text}"))
+    return out
 
 
 def _members(layout: Layout, descriptions: dict[str, GroupDescription | str]) -> Ints:
@@ -465,109 +494,3 @@ def _members(layout: Layout, descriptions: dict[str, GroupDescription | str]) ->
         for g in layout.groups
     ]
     return np.array(by_group, dtype=np.int64)[layout.slot_group]
-
-
-def _rollups_from_columns(
-    cluster: str,
-    layout: Layout,
-    columns: PartitionColumns,
-    now: float,
-    states: dict[str, tuple[str, int]],
-) -> tuple[list[GroupTopicLag], list[GroupLag]]:
-    """Per (group, topic) and per group aggregates, in ``build_rollups``'s order:
-    described groups first (a group with no partitions gets an empty aggregate), then
-    the others in row order."""
-    topic_aggs: list[Aggregate] = []
-    group_aggs: list[Aggregate] = []
-    if len(columns.committed):
-        c = columns
-        args = (
-            c.offset_lag,
-            c.staleness_s,
-            c.data_age_s,
-            c.consume_rate,
-            c.produce_rate,
-            c.eta_s,
-            c.status,
-            c.no_commit,
-            c.events_expired,
-        )
-        topic_aggs = _aggregates(lag_columns.aggregate(layout.topic_starts, *args))
-        group_aggs = _aggregates(lag_columns.aggregate(layout.group_starts, *args))
-    topics_of: dict[str, list[tuple[str, Aggregate]]] = {}
-    for (group, topic), agg in zip(layout.topic_segments, topic_aggs, strict=True):
-        topics_of.setdefault(group, []).append((topic, agg))
-    agg_of = dict(zip(layout.groups, group_aggs, strict=True))
-    order = list(states) + [g for g in layout.groups if g not in states]
-    topic_rows: list[GroupTopicLag] = []
-    group_rows: list[GroupLag] = []
-    empty = rollup.aggregate(())
-    for group in order:
-        state, members = states.get(group, ("UNKNOWN", 0))
-        by_topic = topics_of.get(group, [])
-        topic_rows += [GroupTopicLag(cluster, group, t, now, a) for t, a in by_topic]
-        group_rows.append(
-            GroupLag(
-                cluster,
-                group,
-                now,
-                state,
-                members,
-                tuple(t for t, _ in by_topic),
-                agg_of.get(group, empty),
-            )
-        )
-    return topic_rows, group_rows
-
-
-def _aggregates(a: lag_columns.Aggregates) -> list[Aggregate]:
-    def opt(values: Floats) -> list[float | None]:
-        return [None if v != v else v for v in values.tolist()]
-
-    statuses = [lag_columns.STATUS_OF_CODE[s] for s in a.status.tolist()]
-    return [
-        Aggregate(*values)
-        for values in zip(
-            a.offset_lag.tolist(),
-            opt(a.staleness_s),
-            opt(a.data_age_s),
-            opt(a.consume_rate),
-            opt(a.produce_rate),
-            opt(a.eta_s),
-            statuses,
-            a.partitions.tolist(),
-            a.no_commit_partitions.tolist(),
-            a.events_expired_partitions.tolist(),
-            strict=True,
-        )
-    ]
-
-
-def build_rollups(
-    cluster: str,
-    rows: list[PartitionLag],
-    now: float,
-    states: dict[str, tuple[str, int]],
-) -> tuple[list[GroupTopicLag], list[GroupLag]]:
-    """Per (group, topic) and per group aggregates of plain rows (the error path);
-    ``states`` gives (state, members) per group, missing groups are UNKNOWN with 0
-    members. Groups with no partitions (described but never committed or assigned)
-    are still listed.
-    """
-    rows_by_group: dict[str, dict[str, list[PartitionLag]]] = {g: {} for g in states}
-    for row in rows:
-        rows_by_group.setdefault(row.key.group, {}).setdefault(row.key.topic, []).append(row)
-    topics: list[GroupTopicLag] = []
-    groups: list[GroupLag] = []
-    for group, by_topic in rows_by_group.items():
-        state, members = states.get(group, ("UNKNOWN", 0))
-        everything: list[PartitionLag] = []
-        for topic, parts in by_topic.items():
-            topics.append(GroupTopicLag(cluster, group, topic, now, rollup.aggregate(parts)))
-            everything += parts
-        groups.append(
-            GroupLag(
-                cluster, group, now, state, members, tuple(by_topic), rollup.aggregate(everything)
-            )
-        )
-    return topics, groups

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from collectors.committed_offsets import CommittedOffsetsFromLog
-from collectors.cycle import ClusterCollector, GroupFilter, build_rollups
+from collectors.cycle import ClusterCollector, GroupFilter
+from collectors.cycle_rollups import build_rollups
 from collectors.kafka_source import KafkaOffsetsSource
 from collectors.model import (
     Annotation,
