@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Literal
 
@@ -21,6 +22,8 @@ from collectors.offsets_log import CommittedOffsetsLog, OffsetsLogUnavailable
 log = logging.getLogger(__name__)
 
 CommittedFrom = Literal["auto", "offsets_topic", "admin"]
+
+PROGRESS_EVERY_S = 5.0  # during the first, whole-topic read
 
 
 class CommittedOffsetsFromLog:
@@ -40,6 +43,7 @@ class CommittedOffsetsFromLog:
         self._mode = mode
         self._timeout = timeout_s
         self._log: CommittedOffsetsLog | None = None
+        self._cold = True  # the next read is the first of a fresh log
         self._gave_up = mode == "admin"
 
     @property
@@ -56,7 +60,10 @@ class CommittedOffsetsFromLog:
         if self._log is None:
             self._log = self._open_log()
         try:
-            self._log.catch_up(self._timeout)
+            if self._cold:
+                self._cold_read(self._log)
+            else:
+                self._log.catch_up(self._timeout)
         except OffsetsLogUnavailable as error:
             if error.permanent and self._mode == "auto":
                 log.warning(
@@ -70,8 +77,37 @@ class CommittedOffsetsFromLog:
             return {g: CommittedOffsets(g, {}, str(error)) for g in groups}
         return {g: CommittedOffsets(g, self._log.offsets(g)) for g in groups}
 
+    def _cold_read(self, offsets_log: CommittedOffsetsLog) -> None:
+        """The first read takes the whole topic: millions of records on a big cluster,
+        about 3 s per million here. It goes on for as long as records keep arriving,
+        logging its progress every ``PROGRESS_EVERY_S``, so the first snapshot is
+        complete rather than every group reading as ERROR meanwhile; a stretch that
+        brings nothing (broker gone) ends it with that error, and the next cycle
+        resumes where it stopped."""
+        started = time.monotonic()
+        while True:
+            before = offsets_log.records_parsed
+            try:
+                offsets_log.catch_up(min(PROGRESS_EVERY_S, self._timeout))
+                break
+            except OffsetsLogUnavailable as error:
+                if error.permanent or offsets_log.records_parsed == before:
+                    raise
+            log.info(
+                "reading __consumer_offsets: %s records after %.0f s",
+                f"{offsets_log.records_parsed:,}",
+                time.monotonic() - started,
+            )
+        self._cold = False
+        log.info(
+            "committed offsets from __consumer_offsets: %s records read in %.1f s",
+            f"{offsets_log.records_parsed:,}",
+            time.monotonic() - started,
+        )
+
     def close(self) -> None:
         if self._log is not None:
             with contextlib.suppress(Exception):
                 self._log.close()
             self._log = None
+            self._cold = True

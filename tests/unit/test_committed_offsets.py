@@ -9,14 +9,27 @@ from collectors.offsets_log import OffsetsLogUnavailable
 
 
 class FakeLog:
-    def __init__(self, error: OffsetsLogUnavailable | None = None) -> None:
+    """``slices`` catch-ups time out before one succeeds, each reading ``per_slice``."""
+
+    def __init__(
+        self, error: OffsetsLogUnavailable | None = None, slices: int = 0, per_slice: int = 1
+    ) -> None:
         self.error = error
         self.closed = False
         self.data = {"g": {("t", 0): 5}}
+        self.slices = slices
+        self.per_slice = per_slice
+        self.records_parsed = 0
+        self.calls = 0
 
     def catch_up(self, timeout_s: float) -> None:
+        self.calls += 1
         if self.error is not None:
             raise self.error
+        if self.slices:
+            self.slices -= 1
+            self.records_parsed += self.per_slice
+            raise OffsetsLogUnavailable(f"not caught up within {timeout_s:g}s")
 
     def offsets(self, group: str):
         return self.data.get(group, {})
@@ -70,3 +83,25 @@ def test_admin_mode_never_opens_the_log() -> None:
         raise AssertionError("must not be opened")
 
     assert CommittedOffsetsFromLog(open_log, "admin", 1.0).fetch(["g"]) is None
+
+
+def test_the_cold_read_goes_on_while_records_arrive_and_logs_progress(caplog) -> None:
+    caplog.set_level("INFO")
+    log = FakeLog(slices=3, per_slice=400_000)
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0)
+    result = source.fetch(["g"])
+    assert result["g"].error is None and log.calls == 4
+    assert "reading __consumer_offsets: 1,200,000 records" in caplog.text
+    assert "1,200,000 records read" in caplog.text
+    # Later reads are ordinary catch-ups: one call, and a timeout is every group's error.
+    log.slices = 1
+    assert source.fetch(["g"])["g"].error == "not caught up within 10s"
+
+
+def test_a_cold_read_that_stops_progressing_ends_with_the_error_and_resumes_later() -> None:
+    log = FakeLog(slices=2, per_slice=0)
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0)
+    assert source.fetch(["g"])["g"].error == "not caught up within 5s"
+    assert log.calls == 1
+    assert source.fetch(["g"])["g"].error == "not caught up within 5s"  # still cold
+    assert source.fetch(["g"])["g"].error is None
