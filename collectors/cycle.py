@@ -42,7 +42,6 @@ from collectors.partition_table import METHOD_CODE, PartitionColumns, PartitionT
 from collectors.record_times import RecordTimesReader, TimesRequest
 
 ESTIMATION_POINTS = 600  # log_end change points kept per partition for interpolation
-MAX_RATE_POINTS = 64  # rate history columns kept (memory: 8 bytes x slots x points)
 
 _EXACT = METHOD_CODE[StalenessMethod.EXACT]
 _ESTIMATED = METHOD_CODE[StalenessMethod.ESTIMATED]
@@ -79,8 +78,8 @@ _NOT_REQUESTED = Watermarks(None, None, "not requested")
 class ClusterCollector:
     """Keeps the per-partition history of one cluster and runs its cycles.
 
-    ``rate_points``: how many past cycles the rate history keeps (capped at
-    ``MAX_RATE_POINTS``); rates span at most that many observations even when the
+    ``rate_points``: how many past cycles the rate history keeps (memory: 8 bytes per
+    group-partition per point); rates span at most that many observations even when the
     rate window would hold more.
     """
 
@@ -104,7 +103,7 @@ class ClusterCollector:
         self._read_committed = read_committed
         self._rate_window_s = rate_window_s
         self._layout = build_layout(cluster, {}, read_committed)
-        self._slots = Slots.empty(window, max(2, min(rate_points, MAX_RATE_POINTS)))
+        self._slots = Slots.empty(window, max(2, rate_points))
         # Log-end change points per log partition, for estimated staleness only.
         self._log_end_changes: dict[LogPartition, list[LogEndPoint]] = {}
 
@@ -138,11 +137,14 @@ class ClusterCollector:
         # librdkafka's admin client can stay stuck on a coordinator connection from
         # before a broker restart (every OffsetFetch times out while listing works);
         # a fresh client recovers, so ask for one when every group timed out.
-        self._reconnect = bool(groups) and all(
-            "TIMED_OUT" in (committed[g].error or "") for g in groups
+        admin_offsets = self._from_log is None or not self._from_log.active
+        self._reconnect = (
+            admin_offsets
+            and bool(groups)
+            and all("TIMED_OUT" in (committed[g].error or "") for g in groups)
         )
 
-        wanted, unreadable = self._wanted_offsets(groups, known, descriptions, committed, errors)
+        wanted, unreadable = self._wanted_offsets(groups, descriptions, committed, errors)
         self._relayout(wanted)
         layout = self._layout
 
@@ -160,10 +162,15 @@ class ClusterCollector:
         now = clock()
         log_start, log_end, lp_errors = _log_offsets(layout, marks)
         slot_lp = layout.slot_lp
-        readable = ~np.isin(layout.slot_group, [layout.group_index[g] for g in unreadable])
+        readable = ~np.isin(
+            layout.slot_group,
+            [layout.group_index[g] for g in unreadable if g in layout.group_index],
+        )
         commits = _committed_column(layout, wanted)
         commits[~readable] = NONE
-        hits, misses = self._record_times(layout, commits, log_start[slot_lp], log_end[slot_lp])
+        hits, misses = self._record_times(
+            layout, commits, log_start[slot_lp], log_end[slot_lp], readable
+        )
         self._push_log_ends(now, layout, log_end)
         self._slots.advance(now, commits, log_end)
         produce = lag_columns.rates(
@@ -189,33 +196,37 @@ class ClusterCollector:
             for g, d in descriptions.items()
             if isinstance(d, GroupDescription)
         }
-        topic_rows, group_rows = rollups_from_columns(self.cluster, layout, columns, now, states)
+        topic_rows, group_rows = rollups_from_columns(
+            self.cluster, layout, columns, now, states, unreadable
+        )
         return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors)
 
     def _wanted_offsets(
         self,
         groups: list[str],
-        known: set[str],
         descriptions: dict[str, GroupDescription | str],
         committed: dict[str, CommittedOffsets],
         errors: list[tuple[str, str]],
     ) -> tuple[dict[str, dict[TopicPart, int | None]], dict[str, str]]:
         """Each group's partitions with their committed offset (None: assigned to a
-        member but never committed), and the known groups whose offsets could not be
-        read this cycle (error text by group): they keep their partitions and history,
-        and read as ERROR."""
+        member but never committed), and the groups whose offsets could not be read
+        this cycle (error text by group): they keep their partitions and history, and
+        read as ERROR (a group with no partitions known gets an ERROR roll-up)."""
         wanted: dict[str, dict[TopicPart, int | None]] = {}
         unreadable: dict[str, str] = {}
         for group in groups:
             offsets: Mapping[TopicPart, int | None] = committed[group].offsets
+            desc = descriptions.get(group)
             if committed[group].error:
                 errors.append(("offset_fetch", f"{group}: {committed[group].error}"))
-                if group in known and not offsets:
+                if not offsets:
+                    # Its partitions as last known, else as assigned now: ERROR rows,
+                    # never "no commit" rows with the whole log as lag.
                     unreadable[group] = committed[group].error
-                    wanted[group] = dict.fromkeys(self._layout.group_tps[group])
+                    assigned = desc.assigned if isinstance(desc, GroupDescription) else ()
+                    wanted[group] = dict.fromkeys(self._layout.group_tps.get(group) or assigned)
                     continue
             wanted[group] = dict(offsets)
-            desc = descriptions.get(group)
             if isinstance(desc, GroupDescription):
                 for tp in desc.assigned - offsets.keys():
                     wanted[group][tp] = None
@@ -306,22 +317,25 @@ class ClusterCollector:
         )
 
     def _record_times(
-        self, layout: Layout, commits: Ints, log_start: Ints, log_end: Ints
+        self, layout: Layout, commits: Ints, log_start: Ints, log_end: Ints, readable: Bools
     ) -> tuple[int, int]:
         """Refresh the per-slot record timestamps whose cached answer no longer holds:
-        the commit moved, or "nothing after committed" while the log end moved. Slots of
-        one partition at the same committed offset share one read."""
+        the commit moved; or "nothing after committed" while the log end moved; or the
+        log start moved past what the answer read (no commit, or retention deleted
+        records at or before the committed offset). Slots of one partition at the same
+        committed offset share one read. Unreadable groups' slots keep their answers."""
         if self._readers is None:
             return 0, 0
         slots = self._slots
-        known_end = log_end != NONE
+        asked = (log_end != NONE) & readable
         still_true = (
             slots.t_have
             & (slots.t_commit == commits)
             & (~np.isnan(slots.first_ts) | (slots.t_end == log_end))
+            & (((commits != NONE) & (commits > log_start)) | (slots.t_start == log_start))
         )
-        stale = np.flatnonzero(known_end & ~still_true)
-        hits = int(np.count_nonzero(known_end)) - len(stale)
+        stale = np.flatnonzero(asked & ~still_true)
+        hits = int(np.count_nonzero(asked)) - len(stale)
         if not len(stale):
             return hits, 0
         slots.t_have[stale] = False
@@ -356,6 +370,7 @@ class ClusterCollector:
                 slots.t_have[rows] = True
                 slots.t_commit[rows] = commit
                 slots.t_end[rows] = log_end[rows[0]]
+                slots.t_start[rows] = log_start[rows[0]]
                 slots.first_ts[rows] = _seconds(result.first_unconsumed_ts)
                 slots.last_ts[rows] = _seconds(result.last_consumed_ts)
         return hits, len(requests)

@@ -108,7 +108,7 @@ class Slots:
     - status window: ``window`` observations per slot in a ring (rows = ring
       position), each slot with its own ``head`` (next write) and ``count``, because
       an unreadable group's slots skip observations;
-    - record timestamps per slot, valid for (``t_commit``, ``t_end``);
+    - record timestamps per slot, read at (``t_commit``, ``t_end``, ``t_start``);
     - rate points: ``rate_points`` cycles in a ring shared by all slots and log
       partitions (``NONE`` where a slot or partition had no point that cycle).
     """
@@ -123,6 +123,7 @@ class Slots:
     t_have: Bools
     t_commit: Ints
     t_end: Ints
+    t_start: Ints
     first_ts: Floats
     last_ts: Floats
     r_times: Floats
@@ -150,6 +151,7 @@ class Slots:
             t_have=np.zeros(slots, dtype=bool),
             t_commit=ints(slots),
             t_end=ints(slots),
+            t_start=ints(slots),
             first_ts=np.full(slots, np.nan),
             last_ts=np.full(slots, np.nan),
             r_times=np.full(rate_points, np.nan),
@@ -173,7 +175,16 @@ class Slots:
         s, d = np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
         for name in ("w_commit", "w_end", "w_lag", "r_commit"):
             getattr(out, name)[:, d] = getattr(self, name)[:, s]
-        for name in ("head", "count", "t_have", "t_commit", "t_end", "first_ts", "last_ts"):
+        for name in (
+            "head",
+            "count",
+            "t_have",
+            "t_commit",
+            "t_end",
+            "t_start",
+            "first_ts",
+            "last_ts",
+        ):
             getattr(out, name)[d] = getattr(self, name)[s]
         lp_src, lp_dst = [], []
         for i, lp in enumerate(old.log_partitions):

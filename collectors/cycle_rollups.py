@@ -7,10 +7,13 @@ list groups in the same order: described groups first, then the others in row or
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+
 from collectors import lag_columns, rollup
 from collectors.cycle_layout import Layout
 from collectors.lag_columns import Floats
-from collectors.model import Aggregate, GroupLag, GroupTopicLag, PartitionLag
+from collectors.model import Aggregate, GroupLag, GroupTopicLag, PartitionLag, Status
 from collectors.partition_table import PartitionColumns
 
 
@@ -20,10 +23,11 @@ def rollups_from_columns(
     columns: PartitionColumns,
     now: float,
     states: dict[str, tuple[str, int]],
+    unreadable: Iterable[str] = (),
 ) -> tuple[list[GroupTopicLag], list[GroupLag]]:
     """Per (group, topic) and per group aggregates, in ``build_rollups``'s order:
-    described groups first (a group with no partitions gets an empty aggregate), then
-    the others in row order."""
+    described groups first (a group with no partitions gets an empty aggregate, ERROR
+    when its offsets were ``unreadable``), then the others in row order."""
     topic_aggs: list[Aggregate] = []
     group_aggs: list[Aggregate] = []
     if len(columns.committed):
@@ -45,10 +49,13 @@ def rollups_from_columns(
     for (group, topic), agg in zip(layout.topic_segments, topic_aggs, strict=True):
         topics_of.setdefault(group, []).append((topic, agg))
     agg_of = dict(zip(layout.groups, group_aggs, strict=True))
+    unreadable = set(unreadable)
     order = list(states) + [g for g in layout.groups if g not in states]
+    order += sorted(unreadable - set(order))
     topic_rows: list[GroupTopicLag] = []
     group_rows: list[GroupLag] = []
     empty = rollup.aggregate(())
+    error = dataclasses.replace(empty, status=Status.ERROR)
     for group in order:
         state, members = states.get(group, ("UNKNOWN", 0))
         by_topic = topics_of.get(group, [])
@@ -61,7 +68,7 @@ def rollups_from_columns(
                 state,
                 members,
                 tuple(t for t, _ in by_topic),
-                agg_of.get(group, empty),
+                agg_of.get(group, error if group in unreadable else empty),
             )
         )
     return topic_rows, group_rows

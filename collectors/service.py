@@ -152,8 +152,9 @@ def build_cluster(
         read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
         window=window,
         rate_window_s=rate_window_s,
-        # Enough cycles to span the rate window, plus one older point and one spare.
-        rate_points=math.ceil(rate_window_s / interval_s) + 2,
+        # Enough cycles to span the rate window, plus one older point and spares for
+        # cycles that start a little early or late.
+        rate_points=math.ceil(rate_window_s / interval_s) + 4,
         committed_from_log=from_log,
     )
 

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_LISTEN = "127.0.0.1:9477"
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
@@ -93,6 +93,9 @@ class ClusterSettings(_Strict):
     __str__ = __repr__
 
 
+MAX_RATE_POINTS = 1000
+
+
 class CollectorSection(_Strict):
     interval_s: float = Field(default=1.0, gt=0, le=3600)
     listen: str = DEFAULT_LISTEN
@@ -101,6 +104,18 @@ class CollectorSection(_Strict):
     rate_window_s: float = Field(default=30.0, gt=0)
     raw_retention_h: float = Field(default=24.0, gt=0)
     rollup_retention_d: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _rate_history(self) -> CollectorSection:
+        # The rate history keeps one point per cycle over the rate window, for every
+        # group-partition: bound it (1,000 points is 8 MB per 1,000 group-partitions).
+        if self.rate_window_s / self.interval_s > MAX_RATE_POINTS:
+            raise ValueError(
+                f"rate_window_s / interval_s must be at most {MAX_RATE_POINTS} cycles, got "
+                f"{self.rate_window_s:g} / {self.interval_s:g}: lengthen interval_s or "
+                "shorten rate_window_s"
+            )
+        return self
 
     @field_validator("listen")
     @classmethod

@@ -48,6 +48,8 @@ def test_file_then_env_then_flags(tmp_path: Path) -> None:
         ('[[slo]]\ngroup = "g"\ntarget_s = 1\nobjective = 1.5\n', "slo.0.objective"),
         ('[[clusters]]\nname = "a"\n[[clusters]]\nname = "a"\n', "cluster names must be unique"),
         ('[collector]\nlisten = "everywhere"\n', "collector.listen"),
+        ("[collector]\ninterval_s = 0.01\n", "rate_window_s / interval_s must be at most"),
+        ('[[clusters]]\ncommitted_offsets = "sometimes"\n', "clusters.0.committed_offsets"),
     ],
 )
 def test_malformed_config_names_the_key(tmp_path: Path, text: str, names: str) -> None:

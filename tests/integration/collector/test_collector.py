@@ -99,6 +99,29 @@ def test_no_commit_and_events_expired_flags(
         consumer.close()
 
 
+def test_records_deleted_under_an_expired_commit_move_its_staleness(
+    kafka_bootstrap: str, create_topic, group_name, make_collector, admin
+) -> None:
+    topic = create_topic(partitions=1)
+    now = time.time()
+    stamps = [round(now - 1000.0 + 10 * i, 3) for i in range(20)]
+    produce(kafka_bootstrap, topic, 20, timestamps=stamps)
+    group = group_name()
+    commit(kafka_bootstrap, group, topic, 2)
+    collector = make_collector([group])
+    row = partition(collector.cycle(), group, topic)
+    assert row.staleness_s >= now - stamps[2] - 0.002  # the first unconsumed: record 2
+
+    # Retention (here DeleteRecords) removes offsets 0..9 under the commit: the first
+    # unconsumed record is now record 10, and the staleness must say so.
+    next(iter(admin.delete_records([TopicPartition(topic, 0, 10)]).values())).result(30)
+    before = time.time()
+    row = partition(collector.cycle(), group, topic)
+    after = time.time()
+    assert row.events_expired and row.log_start == 10 and row.offset_lag == 18
+    assert before - stamps[10] - 0.002 <= row.staleness_s <= after - stamps[10] + 0.002
+
+
 def test_stopped_consumer_goes_stopped_and_back_to_ok(
     kafka_bootstrap: str, create_topic, group_name, make_collector
 ) -> None:
