@@ -19,6 +19,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("auto", "offsets_topic", "admin"),
         default="auto",
         help="the collector's source of committed offsets (see docs/configuration.md)",
+    )
+    parser.add_argument(
+        "--scrape-every",
+        type=float,
+        default=0.0,
+        help="also render /metrics (gzip, partition granularity) in-process every this many "
+        "seconds, as a Prometheus scrape would (0: no scrapes)",
     )
     parser.add_argument("--prefix", default="lwbench", help="name prefix of topics and groups")
     parser.add_argument("--keep", action="store_true", help="keep topics and groups afterwards")
@@ -155,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_write:
         # The Admin API comparison keeps its own section beside the default's.
         section = "collector-admin" if args.committed_offsets == "admin" else "collector"
+        if args.scrape_every > 0:
+            section += "-scraped"
         print(f"written to {write_section(section, body)}")
     return 0
 
@@ -175,9 +185,12 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         load_before = os.getloadavg()[0]
         wanted = 1 + args.warmup + args.cycles
         service.start()
+        scraper = _Scraper(service, args.scrape_every) if args.scrape_every > 0 else None
         try:
             _wait_for(service, wanted, args.interval, run_index)
         finally:
+            if scraper is not None:
+                scraper.stop()
             service.stop(timeout_s=120)
             if store is not None:
                 store.close()
@@ -194,6 +207,34 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         load=(load_before, os.getloadavg()[0]),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
+
+
+class _Scraper:
+    """Renders the latest snapshot every ``every_s`` on its own thread, as the
+    collector's HTTP server does for a Prometheus scrape (``ScrapeCache``)."""
+
+    def __init__(self, service: CollectorService, every_s: float) -> None:
+        from collectors.metrics import MetricsRenderer  # only when scrapes are wanted
+
+        self._service = service
+        self._every = every_s
+        self._renderer = MetricsRenderer()
+        self._stop = threading.Event()
+        self.renders_s: list[float] = []
+        self._thread = threading.Thread(target=self._run, name="bench-scrape", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            snapshot = self._service.snapshot()
+            if snapshot is not None:
+                started = time.perf_counter()
+                self._renderer.render_gzip(snapshot)
+                self.renders_s.append(time.perf_counter() - started)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(60)
 
 
 def _open_store(option: str, tmp: Path) -> _TimedStore | None:
@@ -243,7 +284,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
     group_partitions = cluster.groups * cluster.partitions
     lines = [
         f"## Collection cycle over {group_partitions:,} group-partitions"
-        + (" (committed offsets from the Admin API)" if args.committed_offsets == "admin" else ""),
+        + (" (committed offsets from the Admin API)" if args.committed_offsets == "admin" else "")
+        + (f" (scraped every {args.scrape_every:g} s)" if args.scrape_every > 0 else ""),
         "",
         f"`lagwatch bench collector`: {cluster.topics} topics x {cluster.per_topic} partitions "
         f"({cluster.partitions:,} partitions) on one local broker, {cluster.groups} groups that "
@@ -253,7 +295,14 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         "sees realistic misses. The collector service runs in-process as in production: its "
         f"cycle thread every {args.interval:g} s, store writer "
         f"{'off' if args.store == 'none' else 'on (DuckDB)'}, committed offsets from "
-        f"`{args.committed_offsets}`. Each run: the first cycle "
+        f"`{args.committed_offsets}`, "
+        + (
+            f"a /metrics render (gzip, partition granularity) every {args.scrape_every:g} s "
+            "on its own thread as for a Prometheus scrape"
+            if args.scrape_every > 0
+            else "no /metrics scrapes"
+        )
+        + ". Each run: the first cycle "
         f"(cold timestamp cache) on its own, {args.warmup} warm-up cycles, then "
         f"{args.cycles} measured cycles. CPU is `time.process_time()` over the cycle: every "
         "thread of the process (librdkafka's, the store writer's), not the trickle's.",

@@ -18,11 +18,11 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Final
 
-from collectors.metrics_families import (
-    aggregate_families,
-    group_only_families,
-    partition_families,
-)
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from collectors.metrics_families import aggregate_families, group_only_families
+from collectors.metrics_partitions import partition_families
 from collectors.metrics_self import (
     cluster_families,
     collector_families,
@@ -34,9 +34,9 @@ from collectors.model import (
     Aggregate,
     GroupLag,
     GroupTopicLag,
-    PartitionLag,
     Snapshot,
 )
+from collectors.store_columns import partition_table
 
 __all__ = ["CONTENT_TYPE", "GRANULARITIES", "MetricsRenderer"]
 
@@ -75,7 +75,6 @@ class MetricsRenderer:
         self.drop_empty_groups = drop_empty_groups
         self._build_lock = threading.Lock()
         self._entries: tuple[_Rendered, ...] = ()  # newest first, at most CACHED_SNAPSHOTS
-        self._partition_labels: dict[tuple[str, str, str, int], str] = {}
         self._labels: dict[Hashable, str] = {}
 
     def render(self, snapshot: Snapshot | None) -> bytes:
@@ -116,14 +115,14 @@ class MetricsRenderer:
             for entry in self._entries:
                 if entry.snapshot is snapshot:
                     return entry
-            entry = _Rendered(snapshot, self._build(snapshot).encode())
+            entry = _Rendered(snapshot, self._build(snapshot))
             self._entries = (entry, *self._entries[: CACHED_SNAPSHOTS - 1])
             return entry
 
-    def _build(self, snapshot: Snapshot) -> str:
+    def _build(self, snapshot: Snapshot) -> bytes:
         groups = self._kept_groups(snapshot)
         kept = {(g.cluster, g.group) for g in groups}
-        parts: list[str] = []
+        parts: list[str | bytes] = []
         parts += cluster_families(snapshot.clusters)
         group_rows = [(self._group_labels(g.cluster, g.group), g) for g in groups]
         parts += aggregate_families(
@@ -134,12 +133,12 @@ class MetricsRenderer:
         if self.granularity == "topic":
             parts += aggregate_families("lagwatch_group_topic", "group on this topic", topic_rows)
         elif self.granularity == "partition":
-            parts += partition_families(self._partition_rows(snapshot, kept, len(groups)))
+            parts += partition_families(_partition_table(snapshot, kept, len(groups)))
         slos = [(self._group_labels(s.cluster, s.group), s) for s in snapshot.slos]
         parts += slo_families(slos)
         parts += collector_families(snapshot.stats, snapshot.taken_at)
         self._prune_label_cache(len(group_rows) + len(slos) + len(topic_rows))
-        return "".join(parts)
+        return b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)
 
     def _kept_groups(self, snapshot: Snapshot) -> list[GroupLag]:
         if not self.drop_empty_groups:
@@ -172,31 +171,17 @@ class MetricsRenderer:
             lbl = self._labels[key] = labels(cluster=t.cluster, group=t.group, topic=t.topic)
         return lbl
 
-    def _partition_rows(
-        self, snapshot: Snapshot, kept: set[tuple[str, str]], n_groups: int
-    ) -> list[tuple[str, PartitionLag]]:
-        """(label string, partition) for kept groups; label strings cached by key."""
-        cache = self._partition_labels
-        partitions = snapshot.partitions
-        if n_groups < len(snapshot.groups):
-            partitions = tuple(p for p in partitions if (p.key.cluster, p.key.group) in kept)
-        rows = []
-        append = rows.append
-        for p in partitions:
-            k = p.key
-            key = (k.cluster, k.group, k.topic, k.partition)  # hashes faster than the dataclass
-            lbl = cache.get(key)
-            if lbl is None:
-                lbl = cache[key] = labels(
-                    cluster=k.cluster, group=k.group, topic=k.topic, partition=k.partition
-                )
-            append((lbl, p))
-        if len(cache) > 2 * len(rows) + 1024:  # keys that went away: rebuild from current ones
-            self._partition_labels = {
-                (p.key.cluster, p.key.group, p.key.topic, p.key.partition): lbl for lbl, p in rows
-            }
-        return rows
-
     def _prune_label_cache(self, in_use: int) -> None:
         if len(self._labels) > 4 * in_use + 4096:
             self._labels.clear()
+
+
+def _partition_table(snapshot: Snapshot, kept: set[tuple[str, str]], n_groups: int) -> pa.Table:
+    """The snapshot's partitions of the kept groups, as columns (the collector's tables
+    give theirs without building row objects)."""
+    table = partition_table(snapshot.partitions)
+    if n_groups < len(snapshot.groups) and table.num_rows:
+        keys = pa.array([f"{c}\x00{g}" for c, g in kept], type=pa.string())
+        row_keys = pc.binary_join_element_wise(table["cluster"], table["group_name"], "\x00")
+        table = table.filter(pc.is_in(row_keys, value_set=keys))
+    return table

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from collectors.metrics_text import escape_label_value, gauge_family, header, one_hot_family
-from collectors.model import Aggregate, GroupLag, PartitionLag, Status
+from collectors.model import Aggregate, GroupLag, Status
 
 STATES = tuple(s.value for s in Status)
 
@@ -109,74 +109,4 @@ def group_only_families(rows: Sequence[tuple[str, GroupLag]]) -> list[str]:
             "one series with value 1 for the current state.",
         )
         + state_lines,
-    ]
-
-
-def partition_families(rows: Sequence[tuple[str, PartitionLag]]) -> list[str]:
-    """Per-partition families (see docs/metrics.md for what is left out and why).
-
-    Status is one series per partition labelled with the current state, not seven;
-    consume and produce rates are not repeated per partition: ``rate()`` over
-    ``lagwatch_partition_committed_offset`` and ``lagwatch_partition_log_end_offset``
-    gives them.
-    """
-    return [
-        gauge_family(
-            "lagwatch_partition_offset_lag",
-            "Offsets not yet consumed: log end - committed (log end - log start without a "
-            "commit). Never negative.",
-            rows,
-            lambda p: p.offset_lag,
-        ),
-        gauge_family(
-            "lagwatch_partition_staleness_seconds",
-            "Age of the first unconsumed record; 0 when caught up.",
-            rows,
-            lambda p: p.staleness_s,
-        ),
-        gauge_family(
-            "lagwatch_partition_data_age_seconds",
-            "Age of the last consumed record.",
-            rows,
-            lambda p: p.data_age_s,
-        ),
-        gauge_family(
-            "lagwatch_partition_eta_seconds",
-            "Estimated time to catch up; absent when not catching up.",
-            rows,
-            lambda p: p.eta_s,
-        ),
-        gauge_family(
-            "lagwatch_partition_committed_offset",
-            "The group's committed offset; absent when the group never committed.",
-            rows,
-            lambda p: p.committed,
-        ),
-        gauge_family(
-            "lagwatch_partition_log_end_offset",
-            "High watermark (last stable offset for read_committed groups).",
-            rows,
-            lambda p: p.log_end,
-        ),
-        gauge_family(
-            "lagwatch_partition_no_commit",
-            "1 when the group has no committed offset for the partition.",
-            rows,
-            lambda p: _flag(p.no_commit),
-        ),
-        gauge_family(
-            "lagwatch_partition_events_expired",
-            "1 when the committed offset is below the log start: the read model can no "
-            "longer be rebuilt from the log.",
-            rows,
-            lambda p: _flag(p.events_expired),
-        ),
-        header(
-            "lagwatch_partition_status",
-            "gauge",
-            "Status of the partition: one series, value 1, labelled with the current state.",
-        )
-        + "".join(
-            f'lagwatch_partition_status{{{lbl},status="{p.status.value}"}} 1\n' for lbl, p in rows
-        ),
     ]
