@@ -339,7 +339,8 @@ def _report(results: list[dict[str, object]], scrapes: int, load: tuple[float, f
         "times after a warm-up. Latency is request to last body byte. *gzip* is what "
         "Prometheus asks for (body compressed once per snapshot and cached); *identity* is "
         "plain text. Render: building the text of a new snapshot (cold: fresh renderer; "
-        "warm: label strings cached from the previous snapshot).",
+        "warm: group and topic label strings cached from the previous snapshot; partition "
+        "families are formatted by Arrow compute kernels on every render).",
         "",
         "A scrape of an already rendered snapshot takes no lock and copies cached bytes; "
         "the first request for a new snapshot pays render + gzip once, unless the "

@@ -51,9 +51,13 @@ class CommittedOffsetsFromLog:
         return not self._gave_up
 
     def fetch(self, groups: Iterable[str]) -> dict[str, CommittedOffsets] | None:
-        """Every group's committed offsets as of now; a read error becomes the error of
-        every group (they read as ERROR, as with a failed OffsetFetch). None once the
-        log is not permitted in ``auto`` mode: the caller asks the Admin API."""
+        """Committed offsets as of now, of every group whose commits the log can show: a
+        group stored in a partition of the topic with records past the last stable
+        offset is left out (an open transaction, of any producer, hides every later
+        record of its partition), and the caller asks the Admin API for it. A read error
+        becomes the error of every group (they read as ERROR, as with a failed
+        OffsetFetch). None once the log is not permitted in ``auto`` mode: the caller
+        asks the Admin API for all."""
         groups = list(groups)
         if self._gave_up:
             return None
@@ -75,7 +79,13 @@ class CommittedOffsetsFromLog:
                 self._gave_up = True
                 return None
             return {g: CommittedOffsets(g, {}, str(error)) for g in groups}
-        return {g: CommittedOffsets(g, self._log.offsets(g)) for g in groups}
+        # Groups whose partition of the topic has records past its last stable offset
+        # (an open transaction hides them) are left out: the caller asks the coordinator.
+        return {
+            g: CommittedOffsets(g, self._log.offsets(g))
+            for g in groups
+            if not self._log.hides_commits_of(g)
+        }
 
     def _cold_read(self, offsets_log: CommittedOffsetsLog) -> None:
         """The first read takes the whole topic: millions of records on a big cluster,

@@ -124,13 +124,18 @@ class KafkaOffsetsSource:
         requested before the offsets are read, so the two overlap instead of adding up.
 
         ``from_log`` (e.g. ``CommittedOffsetsFromLog.fetch``) supplies the committed
-        offsets when given and not answering None; otherwise ``committed_offsets``.
+        offsets when given and not answering None; groups it leaves out, and all groups
+        otherwise, are asked with OffsetFetch (``committed_offsets``).
         """
         groups = list(groups)
         describing = self._describe_futures(groups)
         committed = from_log(groups) if from_log is not None else None
         if committed is None:
             committed = self._committed(self._offset_futures(groups))
+        else:
+            missing = [g for g in groups if g not in committed]
+            if missing:
+                committed.update(self._committed(self._offset_futures(missing)))
         return self._descriptions(describing), committed
 
     def _describe_futures(self, groups: list[str]) -> dict[str, Future]:

@@ -27,9 +27,11 @@ One consequence of ``read_committed``: while a transaction that commits offsets 
 open, later commits of every group in the same ``__consumer_offsets`` partition (one
 of 50 by default) stay invisible until it ends. The coordinator applies them at once;
 here they wait for the transaction, normally a fraction of a second (Kafka Streams'
-exactly-once commits every 100 ms), at most ``transaction.timeout.ms``. librdkafka
-exposes neither control records nor producer ids, so the pending state cannot be
-tracked the way the coordinator does.
+exactly-once commits every 100 ms), but up to ``transaction.timeout.ms`` when its
+producer died. librdkafka exposes neither control records nor producer ids, so the
+pending state cannot be tracked the way the coordinator does; instead ``catch_up``
+notes which partitions have records past their last stable offset, and
+``hides_commits_of`` tells the caller which groups to ask the coordinator about.
 
 Not thread-safe: one caller drives ``catch_up`` and reads the results.
 """
@@ -124,6 +126,7 @@ class CommittedOffsetsLog:
             }
         )
         self._partitions: list[int] = []  # of __consumer_offsets; empty until discovered
+        self._hidden: frozenset[int] = frozenset()  # partitions with records past the LSO
         self._next: dict[int, int] = {}  # partition -> next offset we have not read
         self._decisions: dict[str, bool] = {}
         self._offsets: dict[str, dict[TopicPart, int]] = {}
@@ -215,23 +218,44 @@ class CommittedOffsetsLog:
         return True
 
     def _targets(self, deadline: float) -> dict[int, int]:
-        """Last stable offset of every partition, in one batched ListOffsets."""
+        """Last stable offset of every partition, and (in the same round trip) the high
+        watermark, to tell which partitions hold records this reader cannot see yet."""
+        timeout = max(deadline - time.monotonic(), 0.1)
+        stable = self._list_offsets(IsolationLevel.READ_COMMITTED, timeout)
+        high = self._list_offsets(IsolationLevel.READ_UNCOMMITTED, timeout)
+        targets = self._offsets_of(stable)
+        ends = self._offsets_of(high)
+        self._hidden = frozenset(p for p, end in ends.items() if targets.get(p, end) < end)
+        return targets
+
+    def _list_offsets(self, isolation: IsolationLevel, timeout: float) -> dict:
         request = {TopicPartition(OFFSETS_TOPIC, p): OffsetSpec.latest() for p in self._partitions}
         try:
-            futures: dict[TopicPartition, Future] = self._admin.list_offsets(
-                request,
-                isolation_level=IsolationLevel.READ_COMMITTED,
-                request_timeout=max(deadline - time.monotonic(), 0.1),
+            return self._admin.list_offsets(
+                request, isolation_level=isolation, request_timeout=timeout
             )
         except KafkaException as error:
             raise _unavailable("list offsets", error.args[0] if error.args else error) from None
-        targets = {}
+
+    @staticmethod
+    def _offsets_of(futures: dict[TopicPartition, Future]) -> dict[int, int]:
+        out = {}
         for tp, future in futures.items():
             try:
-                targets[tp.partition] = future.result().offset
+                out[tp.partition] = future.result().offset
             except KafkaException as error:
                 raise _unavailable("list offsets", error.args[0] if error.args else error) from None
-        return targets
+        return out
+
+    def hides_commits_of(self, group: str) -> bool:
+        """True when commits of ``group`` may be past what the last ``catch_up`` could
+        read: its partition of the topic had records beyond the last stable offset (an
+        open transaction there, of any producer, hides every later record of that
+        partition from a read_committed reader until it ends). Ask the coordinator
+        (OffsetFetch) for such a group."""
+        if not self._hidden:
+            return False
+        return partition_for(group, len(self._partitions)) in self._hidden
 
     def _apply(self, batch: list[Any]) -> None:
         """Apply records in order; end-of-partition events record how far a partition
@@ -360,3 +384,16 @@ def _unavailable(action: str, error: object) -> OffsetsLogUnavailable:
     code = error.code() if isinstance(error, KafkaError) else None
     text = _error_text(KafkaException(error)) if isinstance(error, KafkaError) else str(error)
     return OffsetsLogUnavailable(f"{OFFSETS_TOPIC} {action}: {text}", code in _PERMANENT)
+
+
+def partition_for(group: str, partitions: int) -> int:
+    """The ``__consumer_offsets`` partition of ``group``, as the broker picks it:
+    ``abs(group.hashCode()) % partitions`` with Java's ``String.hashCode`` over UTF-16
+    code units, and Kafka's ``Utils.abs`` (``Integer.MIN_VALUE`` maps to 0)."""
+    h = 0
+    units = group.encode("utf-16-be")
+    for i in range(0, len(units), 2):
+        h = (31 * h + (units[i] << 8 | units[i + 1])) & 0xFFFFFFFF
+    if h & 0x80000000:
+        h -= 1 << 32
+    return (0 if h == -(1 << 31) else abs(h)) % partitions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collectors.committed_offsets import CommittedOffsetsFromLog
-from collectors.offsets_log import OffsetsLogUnavailable
+from collectors.offsets_log import OffsetsLogUnavailable, partition_for
 
 
 class FakeLog:
@@ -21,6 +21,10 @@ class FakeLog:
         self.per_slice = per_slice
         self.records_parsed = 0
         self.calls = 0
+        self.hidden: set[str] = set()
+
+    def hides_commits_of(self, group: str) -> bool:
+        return group in self.hidden
 
     def catch_up(self, timeout_s: float) -> None:
         self.calls += 1
@@ -105,3 +109,32 @@ def test_a_cold_read_that_stops_progressing_ends_with_the_error_and_resumes_late
     assert log.calls == 1
     assert source.fetch(["g"])["g"].error == "not caught up within 5s"  # still cold
     assert source.fetch(["g"])["g"].error is None
+
+
+def test_groups_whose_commits_the_log_may_hide_are_left_to_the_admin_api() -> None:
+    log = FakeLog()
+    log.hidden = {"behind-open-transaction"}
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 1.0)
+    assert set(source.fetch(["g", "behind-open-transaction"])) == {"g"}
+
+
+@pytest.mark.parametrize(
+    ("group", "java_hash_code"),
+    [
+        ("", 0),
+        ("a", 97),
+        ("hello", 99162322),
+        ("lagwatch-group", None),  # checked against the formula below
+        ("\U0001f600", 1772899),  # a surrogate pair: two UTF-16 code units
+        ("polygenelubricants", -(2**31)),  # Integer.MIN_VALUE: Kafka's Utils.abs gives 0
+    ],
+)
+def test_partition_for_uses_javas_string_hash_code(group: str, java_hash_code) -> None:
+    if java_hash_code is None:
+        h = 0
+        for ch in group:  # ASCII: one code unit per character
+            h = (31 * h + ord(ch)) % 2**32
+        java_hash_code = h - 2**32 if h >= 2**31 else h
+    expected = 0 if java_hash_code == -(2**31) else abs(java_hash_code)
+    for partitions in (1, 10, 50):
+        assert partition_for(group, partitions) == expected % partitions

@@ -277,3 +277,36 @@ def test_store_receives_every_cycle(
 
     values = wait_until(lambda: len(stored()) >= 1 and stored(), 30, "lag series stored")
     assert set(values) == {6}
+
+
+def test_an_open_transaction_does_not_hide_another_groups_commit(
+    kafka_bootstrap: str, create_topic, group_name, make_collector, admin
+) -> None:
+    """An open transaction that commits offsets holds back the last stable offset of
+    its ``__consumer_offsets`` partition: a read_committed reader sees no later record
+    of any group stored there. The collector must still read such a group's commit."""
+    from collectors.offsets_log import OFFSETS_TOPIC, partition_for
+
+    from .test_offsets_log import Transactions
+
+    topic = create_topic()
+    produce(kafka_bootstrap, topic, 20)
+    tx_group = group_name()
+    commit(kafka_bootstrap, tx_group, topic, 1)  # __consumer_offsets exists from here on
+    partitions = len(admin.list_topics(OFFSETS_TOPIC, timeout=30).topics[OFFSETS_TOPIC].partitions)
+    home = partition_for(tx_group, partitions)
+    group = next(
+        g for g in (group_name() for _ in range(10_000)) if partition_for(g, partitions) == home
+    )
+    collector = make_collector([group])
+    transactions = Transactions(kafka_bootstrap, tx_group)
+    transactions.begin(topic, 5)  # stays open while the other group commits
+    try:
+        commit(kafka_bootstrap, group, topic, 12)
+        collector.cycle_until(
+            lambda s: (row := partition(s, group, topic)) and row.committed == 12,
+            20,
+            "the commit behind an open transaction is read",
+        )
+    finally:
+        transactions.commit()
