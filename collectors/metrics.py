@@ -4,8 +4,9 @@ A scrape never calls Kafka and never waits for a cycle: the collector builds a
 ``Snapshot`` on its own timer, and ``MetricsRenderer.render`` turns it into text once,
 caching the bytes per snapshot object. prometheus_client's generic ``generate_latest`` is
 too slow for 100,000 group-partitions (over a million samples), so the text is built
-directly from precomputed, escaped label strings; those are cached across snapshots,
-since (cluster, group, topic, partition) keys are stable from cycle to cycle.
+directly: group and topic families from escaped label strings cached across snapshots
+(their keys are stable from cycle to cycle), the partition families by Arrow compute
+kernels over the snapshot's columns (``metrics_partitions``).
 
 Metric names, types, labels and granularity behaviour: ``docs/metrics.md``.
 """

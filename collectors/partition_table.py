@@ -129,9 +129,6 @@ class PartitionTable(Sequence[PartitionLag]):
         """Every ``PartitionLag`` field as an Arrow array named as the store's columns."""
         c = self.columns
         n = len(self)
-        errors = [None] * n
-        for row, text in c.errors.items():
-            errors[row] = text
         return {
             "observed_at": pa.array(np.full(n, self.observed_at)),
             **self.keys.arrow(),
@@ -149,7 +146,7 @@ class PartitionTable(Sequence[PartitionLag]):
             "produce_rate": _floats(c.produce_rate),
             "eta_s": _floats(c.eta_s),
             "status": pc.take(_STATUS_NAMES, pa.array(c.status)),
-            "error": pa.array(errors, type=pa.string()),
+            "error": pa.array(_error_texts(c.errors, 0, n), type=pa.string()),
         }
 
 
@@ -208,6 +205,15 @@ def _optional_floats(values: Floats) -> list[float | None]:
     return [None if v != v else v for v in values.tolist()]  # NaN != NaN
 
 
+def _error_texts(errors: dict[int, str], start: int, end: int) -> list[str | None]:
+    """The error text (or None) of each row from ``start`` to ``end``."""
+    out: list[str | None] = [None] * (end - start)
+    for row, text in errors.items():
+        if start <= row < end:
+            out[row - start] = text
+    return out
+
+
 def _build_rows(
     table: PartitionTable, start: int = 0, end: int | None = None
 ) -> list[PartitionLag]:
@@ -216,10 +222,6 @@ def _build_rows(
     c = table.columns
     part = slice(start, end)
     n = end - start
-    errors: list[str | None] = [None] * n
-    for row, text in c.errors.items():
-        if start <= row < end:
-            errors[row - start] = text
     return list(
         map(
             _new_partition_lag,
@@ -239,7 +241,7 @@ def _build_rows(
             _optional_floats(c.produce_rate[part]),
             _optional_floats(c.eta_s[part]),
             [STATUS_OF_CODE[s] for s in c.status[part].tolist()],
-            errors,
+            _error_texts(c.errors, start, end),
         )
     )
 
