@@ -16,11 +16,10 @@ from pathlib import Path
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from collectors.cli import add_bootstrap_option
-
 PROJECTIONS = ("balances", "activity")
 DEFAULT_PARTITIONS = 4
 DEFAULT_DATA_DIR = Path(".lagwatch/demo")
+DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +70,18 @@ def ensure_topics(
         if time.monotonic() > deadline:
             raise TimeoutError(f"topics {wanted} did not appear within {timeout_s} s")
         time.sleep(0.1)
+
+
+def add_bootstrap_option(parser: argparse.ArgumentParser) -> None:
+    """--bootstrap-servers (env LAGWATCH_BOOTSTRAP, default 127.0.0.1:9092), spelled as
+    in every other ``lagwatch`` subcommand; the demo keeps its own copy so that it
+    depends on no other package of the project."""
+    parser.add_argument(
+        "--bootstrap-servers",
+        default=os.environ.get("LAGWATCH_BOOTSTRAP", DEFAULT_BOOTSTRAP),
+        metavar="HOST:PORT[,HOST:PORT]",
+        help="Kafka bootstrap servers (env LAGWATCH_BOOTSTRAP; default %(default)s)",
+    )
 
 
 def add_common_args(parser: argparse.ArgumentParser) -> None:
