@@ -5,6 +5,14 @@ checkpoint (read in the same SQLite transaction as its state), so a projection t
 is merely behind is not a failure: it is reported as ``behind``. A lost event, an
 event applied twice or a wrong amount shows as a difference and ``ok: false``.
 
+Dead letters: the replay dead-letters what the pure rules call malformed (as the
+projection does). An event the rules accept but the read model could not store (a
+bound, a constraint; see ``failures``) was dead-lettered *openly* — it is in the
+``dead_letters`` table with its reason and in the dead-letter topic — so the replay
+skips exactly the events the read model lists there, and reports how many of them
+were such refusals (``refused``). An event missing with no dead letter is still a
+difference.
+
 The pure part (``expected_*``, ``compare``) takes record values and imports no I/O.
 """
 
@@ -20,11 +28,32 @@ from demo_system.topics import PROJECTIONS, Names, read_all_records
 MAX_LISTED = 20
 
 
-def expected_balances(values: Iterable[bytes | None]) -> tuple[dict, int, int]:
-    """(balances, applied count, dead-letter count) the balances projection should have."""
+class Refusal:
+    """Marker type of ``REFUSED``."""
+
+
+REFUSED = Refusal()  # in place of a record value: the read model dead-lettered it
+
+
+def malformed(value: bytes | None) -> bool:
+    try:
+        domain.parse_event(value)
+    except domain.MalformedEvent:
+        return True
+    return False
+
+
+def expected_balances(values: Iterable[bytes | Refusal | None]) -> tuple[dict, int, int]:
+    """(balances, applied count, dead-letter count) the balances projection should have.
+
+    A ``REFUSED`` item stands for an event the read model refused to store: a dead letter.
+    """
     balances: dict[str, int] = {}
     applied = dead = 0
     for value in values:
+        if value is REFUSED:
+            dead += 1
+            continue
         try:
             event = domain.parse_event(value)
         except domain.MalformedEvent:
@@ -45,11 +74,17 @@ def expected_balances(values: Iterable[bytes | None]) -> tuple[dict, int, int]:
     return balances, applied, dead
 
 
-def expected_activity(values: Iterable[bytes | None]) -> tuple[dict, int, int]:
-    """(minute -> (deposits, deposit amount, withdrawals, withdrawal amount), applied, dead)."""
+def expected_activity(values: Iterable[bytes | Refusal | None]) -> tuple[dict, int, int]:
+    """(minute -> (deposits, deposit amount, withdrawals, withdrawal amount), applied, dead).
+
+    A ``REFUSED`` item stands for an event the read model refused to store: a dead letter.
+    """
     activity: dict[int, list[int]] = {}
     applied = dead = 0
     for value in values:
+        if value is REFUSED:
+            dead += 1
+            continue
         try:
             event = domain.parse_event(value)
         except domain.MalformedEvent:
@@ -82,8 +117,10 @@ def compare(expected: dict, actual: dict) -> list[dict]:
 
 def audit_projection(projection: str, records: list[tuple[int, int, bytes | None]], snap) -> dict:
     """Compare one read-model snapshot with the replay of (partition, offset, value)."""
-    below = [v for p, o, v in records if o < snap.checkpoints.get(p, 0)]
-    state, applied, dead = EXPECTED[projection](below)
+    below = [(p, o, v) for p, o, v in records if o < snap.checkpoints.get(p, 0)]
+    refused = {(p, o) for p, o, v in below if (p, o) in snap.dead_offsets and not malformed(v)}
+    values = [REFUSED if (p, o) in refused else v for p, o, v in below]
+    state, applied, dead = EXPECTED[projection](values)
     differences = compare(state, snap.state)
     counts_ok = (applied, dead) == (snap.applied, snap.dead_letters)
     return {
@@ -94,6 +131,7 @@ def audit_projection(projection: str, records: list[tuple[int, int, bytes | None
         "expected_applied": applied,
         "dead_letters": snap.dead_letters,
         "expected_dead_letters": dead,
+        "refused": len(refused),
         "differences": len(differences),
         "first_differences": differences[:MAX_LISTED],
     }

@@ -2,27 +2,46 @@
 
 Every subcommand takes ``--bootstrap-servers`` (env ``LAGWATCH_BOOTSTRAP``), ``--prefix``
 (topic/group name prefix) and ``--data-dir`` (read models, pid and control files).
+``lagwatch`` mounts this tree with ``register``; ``python -m demo_system.cli`` runs it
+on its own (``python -m demo_system.cli up ...``).
+
+``demo up`` runs the supervisor and its control API (``--control-port``, default 8003);
+``demo fault`` asks that API (``--control-url``), so a fault reaches the process the
+supervisor is running, never a stale pid.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import socket
 import sys
 import threading
 
+DEFAULT_CONTROL_PORT = 8003
+DEFAULT_CONTROL_URL = f"http://127.0.0.1:{DEFAULT_CONTROL_PORT}"
+
 
 def register(sub: argparse._SubParsersAction) -> None:
+    demo = sub.add_parser("demo", help="the demo CQRS bank: up, load, fault")
+    add_actions(demo)
+
+
+def add_actions(demo: argparse.ArgumentParser) -> None:
     from demo_system.topics import PROJECTIONS, add_common_args
 
-    demo = sub.add_parser("demo", help="the demo CQRS bank: up, load, fault")
     actions = demo.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     up = actions.add_parser("up", help="run every demo process under a restarting supervisor")
     add_common_args(up)
-    up.add_argument("--host", default="127.0.0.1", help="bind address of both HTTP APIs")
+    up.add_argument("--host", default="127.0.0.1", help="bind address of every HTTP API")
     up.add_argument("--api-port", type=int, default=8001)
     up.add_argument("--query-port", type=int, default=8002)
+    up.add_argument(
+        "--control-port", type=int, default=DEFAULT_CONTROL_PORT,
+        help="port of the control API (faults, load) served by the supervisor",
+    )  # fmt: skip
     up.set_defaults(handler=_up)
 
     load = actions.add_parser("load", help="drive realistic traffic through the command API")
@@ -34,7 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     load.add_argument("--seed", type=int, default=None)
     load.set_defaults(handler=_load)
 
-    fault = actions.add_parser("fault", help="inject a fault into a running projection")
+    fault = actions.add_parser("fault", help="inject a fault through the demo supervisor")
     kinds = fault.add_subparsers(dest="fault", metavar="FAULT", required=True)
     for name, text in (
         ("slow", "delay every event by MS milliseconds (0 = normal speed)"),
@@ -46,20 +65,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     ):
         cmd = kinds.add_parser(name, help=text)
         add_common_args(cmd)
+        cmd.add_argument(
+            "--control-url",
+            default=os.environ.get("LAGWATCH_DEMO_CONTROL", DEFAULT_CONTROL_URL),
+            help="the supervisor's control API (env LAGWATCH_DEMO_CONTROL; default %(default)s)",
+        )  # fmt: skip
         if name == "slow":
             cmd.add_argument("ms", type=int, metavar="MS")
-        # poison goes to bank.events, which every projection reads: --projection optional
-        cmd.add_argument("--projection", choices=PROJECTIONS, required=name != "poison")
+        # poison goes to bank.events, which every projection reads: no --projection
+        if name != "poison":
+            cmd.add_argument("--projection", choices=PROJECTIONS, required=True)
         if name == "rebalance":
             cmd.add_argument("--seconds", type=float, default=10.0)
         cmd.set_defaults(handler=_fault)
 
 
 def _up(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from demo_system.control_api import DemoControl, create_app
     from demo_system.supervisor import Supervisor, demo_children
     from demo_system.topics import Names, ensure_topics
 
-    ensure_topics(args.bootstrap_servers, Names(args.prefix), args.partitions)
+    try:  # bind first: a taken port is a clear error, not a supervisor without control
+        control_socket = socket.create_server((args.host, args.control_port))
+    except OSError as error:
+        print(
+            f"lagwatch demo up: cannot listen on {args.host}:{args.control_port} for the "
+            f"control API ({error}); pass another --control-port",
+            file=sys.stderr,
+        )
+        return 2
+    names = Names(args.prefix)
+    ensure_topics(args.bootstrap_servers, names, args.partitions)
     children = demo_children(
         args.bootstrap_servers, args.prefix, args.data_dir, args.partitions,
         args.api_port, args.query_port, args.host,
@@ -67,12 +105,32 @@ def _up(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    supervisor = Supervisor(children, args.data_dir / "logs", say=lambda m: print(m, flush=True))
+    local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    command_api = f"http://{local}:{args.api_port}"
+    query_api = f"http://{local}:{args.query_port}"
+    control = DemoControl(
+        supervisor, args.bootstrap_servers, names, args.data_dir, command_api, query_api
+    )
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(control), log_level="warning", access_log=False)
+    )
+    # run off the main thread, uvicorn leaves SIGTERM/SIGINT to the supervisor
+    serving = threading.Thread(
+        target=server.run, kwargs={"sockets": [control_socket]}, name="control-api", daemon=True
+    )
+    serving.start()
     print(
-        f"demo up: command API http://{args.host}:{args.api_port}, "
-        f"query API http://{args.host}:{args.query_port}, logs {args.data_dir}/logs",
+        f"demo up: command API {command_api}, query API {query_api}, "
+        f"control API http://{local}:{args.control_port}, logs {args.data_dir}/logs",
         flush=True,
     )
-    Supervisor(children, args.data_dir / "logs", say=lambda m: print(m, flush=True)).run(stop)
+    try:
+        supervisor.run(stop)
+    finally:
+        control.load.stop()
+        server.should_exit = True
+        serving.join(10)
     return 0
 
 
@@ -88,30 +146,50 @@ def _load(args: argparse.Namespace) -> int:
 
 
 def _fault(args: argparse.Namespace) -> int:
-    from demo_system import faults
-    from demo_system.topics import Names
+    import httpx
 
-    names = Names(args.prefix)
-    process = faults.process_name(getattr(args, "projection", "") or "")
-    if args.fault == "slow":
-        print(faults.set_control(args.data_dir, process, slow_ms=args.ms))
-    elif args.fault == "pause":
-        print(faults.set_control(args.data_dir, process, paused=True))
-    elif args.fault == "resume":
-        print(faults.set_control(args.data_dir, process, paused=False, slow_ms=0))
-    if args.fault in ("slow", "pause", "resume"):
-        applied = faults.wait_acknowledged(args.data_dir, process, timeout_s=10)
-        print("in effect" if applied else "not acknowledged within 10 s (is it running?)")
-    if args.fault == "crash":
-        try:
-            print(f"killed {process} (pid {faults.crash(args.data_dir, process)})")
-        except (ProcessLookupError, PermissionError) as error:
-            print(f"lagwatch demo fault crash: {error}", file=sys.stderr)
-            return 1
-    elif args.fault == "poison":
-        faults.poison(args.bootstrap_servers, names)
-        print(f"poison record produced to {names.events}")
-    elif args.fault == "rebalance":
-        taken = faults.rebalance(args.bootstrap_servers, names, args.projection, args.seconds)
-        print(f"extra consumer held {taken} partition(s) for {args.seconds:.0f} s and left")
-    return 0
+    url = args.control_url.rstrip("/")
+    if args.fault == "poison":
+        path, body = "/demo/faults/poison", None
+    else:
+        path = f"/demo/faults/{args.projection}/{args.fault}"
+        body = {"ms": args.ms} if args.fault == "slow" else None
+        if args.fault == "rebalance":
+            body = {"seconds": args.seconds}
+    timeout = 30.0 + (args.seconds if args.fault == "rebalance" else 0.0)
+    try:
+        response = httpx.post(url + path, json=body, timeout=timeout)
+    except httpx.HTTPError as error:
+        print(
+            f"lagwatch demo fault: no demo supervisor answering at {url} ({error}); "
+            "start one with `lagwatch demo up`, or pass --control-url "
+            "(env LAGWATCH_DEMO_CONTROL) if it listens elsewhere",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = {"error": response.text[:200]}
+    if response.status_code != 200 or not answer.get("ok"):
+        error = answer.get("error") or answer.get("message")
+        print(f"lagwatch demo fault {args.fault}: {error}", file=sys.stderr)
+        return 1
+    print(answer["message"])
+    if answer.get("in_effect"):
+        print("in effect")
+        return 0
+    print("not in effect yet", file=sys.stderr)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m demo_system.cli up|load|fault ...`` (same as ``lagwatch demo ...``)."""
+    parser = argparse.ArgumentParser(prog="lagwatch demo", description=__doc__.splitlines()[0])
+    add_actions(parser)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -7,9 +7,14 @@
 - ``POST /commands/batch`` — ``{"commands": [...]}`` (up to 1000); 202
   ``{"command_ids": [...]}`` in order.
 
-The API checks shape only (types, required fields; 422 with a message naming the
-field); the rules (unknown account, non-positive amount, overdraft) are the command
-handler's and end as ``command_rejected`` events. Each command gets an id and
+- ``GET /accounts/{id}/write-side`` — ``{"account_id", "balance" | null, "as_of_ms"}``:
+  the balance as the write side knows it, folded from the committed events
+  (``write_side``); 503 while that view is still replaying the log.
+
+The API checks shape only (types, required fields, amounts within ±``MAX_AMOUNT``;
+422 with a message naming the field, or saying where a body is not valid JSON); the
+rules (unknown account, non-positive amount, overdraft, maximum balance) are the
+command handler's and end as ``command_rejected`` events. Each command gets an id and
 ``accepted_at_ms`` (the start of command-to-visible latency) and is produced keyed by
 account. 202 is answered only once the broker acknowledged the write (idempotent
 producer, acks=all), so an accepted command is never silently lost.
@@ -30,12 +35,18 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from demo_system import domain, process
+from demo_system.http_errors import describe_errors, summary
 from demo_system.topics import Names
+from demo_system.write_side import WriteSideView
 
 PROCESS = "command-api"
 AccountId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 ]
+
+# Cents. Out of range is a shape error (422): no such number reaches Kafka. Zero and
+# negative amounts stay a business rule (a rejection event with a reason).
+Amount = Annotated[StrictInt, Field(ge=-domain.MAX_AMOUNT, le=domain.MAX_AMOUNT)]
 
 
 class OpenAccount(BaseModel):
@@ -47,20 +58,20 @@ class OpenAccount(BaseModel):
 class Deposit(BaseModel):
     type: Literal["deposit"]
     account_id: AccountId
-    amount: StrictInt  # cents; positivity is a business rule (rejection event)
+    amount: Amount  # cents; positivity is a business rule (rejection event)
 
 
 class Withdraw(BaseModel):
     type: Literal["withdraw"]
     account_id: AccountId
-    amount: StrictInt
+    amount: Amount
 
 
 class Transfer(BaseModel):
     type: Literal["transfer"]
     account_id: AccountId
     to_account_id: AccountId
-    amount: StrictInt
+    amount: Amount
 
 
 Command = Annotated[OpenAccount | Deposit | Withdraw | Transfer, Field(discriminator="type")]
@@ -125,28 +136,31 @@ def _settle(future: asyncio.Future, error) -> None:
         future.set_exception(KafkaException(error))
 
 
-def _field(loc: tuple) -> str:
-    """``("body", "commands", 3, "deposit", "amount")`` -> ``commands.3.amount``."""
-    parts = [str(p) for p in loc[1:] if p not in domain.CLIENT_COMMANDS]
-    return ".".join(parts) or "body"
-
-
 def create_app(bootstrap: str, names: Names) -> FastAPI:
     publisher: Publisher | None = None
+    write_side = WriteSideView(bootstrap, names.events)
 
     async def lifespan(_app: FastAPI):
         nonlocal publisher
         publisher = Publisher(bootstrap, names.commands)
+        write_side.start()
         yield
+        write_side.stop()
         publisher.close()
 
     app = FastAPI(title="lagwatch demo: command API", lifespan=lifespan)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in error.errors()]
-        text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse(status_code=422, content={"detail": text, "errors": errors})
+        errors = describe_errors(list(error.errors()), error.body, domain.CLIENT_COMMANDS)
+        return JSONResponse(status_code=422, content={"detail": summary(errors), "errors": errors})
+
+    @app.get("/accounts/{account_id}/write-side")
+    async def write_side_balance(account_id: str):
+        balance, as_of_ms = write_side.balance(account_id)
+        if as_of_ms is None:
+            raise HTTPException(503, "write-side view still reading bank.events; retry shortly")
+        return {"account_id": account_id, "balance": balance, "as_of_ms": as_of_ms}
 
     async def accept(commands: list[BaseModel]) -> list[str]:
         """Stamp id and accept time, publish; 503 if the broker did not take them."""

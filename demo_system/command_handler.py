@@ -46,6 +46,7 @@ class CommandHandler:
         self.bootstrap = bootstrap
         self.names = names
         self.balances: dict[str, int] = {}
+        self.in_flight: dict[str, int] = {}  # transfers debited, not yet credited/refunded
         self._window = (0, 0, 0.0, time.monotonic())
         self.producer = Producer(
             {
@@ -74,7 +75,9 @@ class CommandHandler:
     def start(self) -> None:
         self.producer.init_transactions(30)
         records = read_all_records(self.bootstrap, self.names.events)
-        self.balances = domain.replay(_well_formed(records))
+        events = _well_formed(records)
+        self.balances = domain.replay(events)
+        self.in_flight = domain.replay_in_flight(events)
         log.info("write model rebuilt: %d accounts", len(self.balances))
         self.consumer.subscribe([self.names.commands])
 
@@ -94,10 +97,12 @@ class CommandHandler:
         started = time.monotonic()
         changes: dict[str, int] = {}
         state = ChainMap(changes, self.balances)  # uncommitted view for this batch
+        flight_changes: dict[str, int] = {}
+        flight = ChainMap(flight_changes, self.in_flight)
         self.producer.begin_transaction()
         try:
             for message in messages:
-                self._handle(message, state)
+                self._handle(message, state, flight)
             positions = {m.partition(): m.offset() + 1 for m in messages}
             offsets = [TopicPartition(self.names.commands, p, o) for p, o in positions.items()]
             self.producer.send_offsets_to_transaction(
@@ -110,6 +115,7 @@ class CommandHandler:
                 return 0
             raise  # fatal (e.g. fenced by a newer instance): exit, get restarted
         self.balances.update(changes)
+        self.in_flight.update(flight_changes)
         self._stats(len(messages), time.monotonic() - started)
         return len(messages)
 
@@ -125,17 +131,18 @@ class CommandHandler:
             batches, commands, busy, since = 0, 0, 0.0, time.monotonic()
         self._window = (batches, commands, busy, since)
 
-    def _handle(self, message: Message, state: ChainMap) -> None:
+    def _handle(self, message: Message, state: ChainMap, flight: ChainMap) -> None:
         now_ms = time.time_ns() // 1_000_000
         try:
             command = domain.decode_command(message.value())
-            outcome = domain.decide(state, command, now_ms)
+            outcome = domain.decide(state, command, now_ms, flight)
         except ValueError as error:
             outcome = domain.reject({"account_id": _key(message)}, str(error), now_ms)
         except (KeyError, TypeError) as error:  # e.g. an internal command missing a field
             outcome = domain.reject(command, f"malformed command: {error!r}", now_ms)
         for event in outcome.events:
             domain.apply(state, event)
+            domain.apply_in_flight(flight, event)
             self.producer.produce(
                 self.names.events, key=event["account_id"].encode(), value=domain.encode(event)
             )

@@ -39,6 +39,18 @@ EVENT_TYPES = ("account_opened", "transfer_failed", "command_rejected", *CREDITS
 
 Balances = Mapping[str, int]  # account_id -> balance in cents (the write model)
 
+# Bounds, in integer cents. Both sit far inside SQLite's signed 64-bit INTEGER (2**63-1,
+# about 9.2e18), so no sum the demo computes can overflow into a float:
+# - MAX_AMOUNT (10**12 cents = 10 billion) bounds one command/event. Even a per-minute
+#   activity total of 1000 maximal deposits per second stays below 6.0e16.
+# - MAX_BALANCE (2**53-1 cents, about 90 trillion) is the largest integer every JSON
+#   reader represents exactly (JavaScript numbers, jq), so a balance shown anywhere is
+#   the balance stored. Money in flight out of an account (a transfer debited, not yet
+#   credited or refunded) counts towards it, so a refund can never push past it.
+MAX_AMOUNT = 10**12
+MAX_BALANCE = 2**53 - 1
+InFlight = Mapping[str, int]  # account_id -> cents debited by transfers still in flight
+
 
 class MalformedEvent(ValueError):
     """An event that cannot be applied; the message is the reason (for the dead-letter)."""
@@ -56,12 +68,19 @@ def new_command_id() -> str:
     return str(uuid.uuid4())
 
 
-def decide(balances: Balances, command: Mapping, now_ms: int) -> Outcome:
+def decide(
+    balances: Balances, command: Mapping, now_ms: int, in_flight: InFlight | None = None
+) -> Outcome:
     """The business rules: given the current balances, the events a command causes.
 
     A rule violation is not an error: it yields one ``command_rejected`` event with a
     ``reason``. Never raises for any input dict (a malformed command is rejected too).
+    Amounts above ``MAX_AMOUNT`` are rejected; so is a credit that would take an
+    account's balance plus its money in flight (``in_flight``) past ``MAX_BALANCE`` (a
+    transfer credit is then refused with ``transfer_failed`` and refunded). A refund is
+    never refused: the money in flight it returns was counted all along.
     """
+    in_flight = in_flight if in_flight is not None else {}
     kind = command.get("type")
     account = command.get("account_id")
     amount = command.get("amount")
@@ -82,6 +101,8 @@ def decide(balances: Balances, command: Mapping, now_ms: int) -> Outcome:
         return Outcome([event("account_opened", owner=str(command.get("owner") or ""))], [])
     if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
         return reject_(f"amount must be a positive integer number of cents, got {amount!r}")
+    if amount > MAX_AMOUNT:
+        return reject_(f"amount {amount} is above the maximum of {MAX_AMOUNT} cents")
     if kind == "refund_transfer":  # the source account exists: it was debited
         return Outcome([event("transfer_refunded", amount=amount, **_transfer(command))], [])
     if kind == "credit_transfer":
@@ -91,10 +112,15 @@ def decide(balances: Balances, command: Mapping, now_ms: int) -> Outcome:
                 [event("transfer_failed", amount=amount, reason=f"unknown account {account}")],
                 [refund],
             )
+        if (reason := _over_maximum(balances, in_flight, account, amount)) is not None:
+            refund = _internal("refund_transfer", command["from_account_id"], command)
+            return Outcome([event("transfer_failed", amount=amount, reason=reason)], [refund])
         return Outcome([event("transfer_credited", amount=amount, **_transfer(command))], [])
     if account not in balances:
         return reject_(f"unknown account {account}")
     if kind == "deposit":
+        if (reason := _over_maximum(balances, in_flight, account, amount)) is not None:
+            return reject_(reason)
         return Outcome([event("deposited", amount=amount)], [])
     if balances[account] < amount:
         return reject_(f"insufficient funds: balance {balances[account]} < amount {amount}")
@@ -106,6 +132,17 @@ def decide(balances: Balances, command: Mapping, now_ms: int) -> Outcome:
         return reject_("to_account_id must name another account")
     credit = _internal("credit_transfer", target, {**command, "from_account_id": account})
     return Outcome([event("transfer_debited", amount=amount, to_account_id=target)], [credit])
+
+
+def _over_maximum(balances: Balances, in_flight: InFlight, account: str, amount: int):
+    """The rejection reason if crediting ``amount`` breaks ``MAX_BALANCE``, else None."""
+    held = balances[account] + in_flight.get(account, 0)
+    if held + amount <= MAX_BALANCE:
+        return None
+    return (
+        f"balance would exceed the maximum of {MAX_BALANCE} cents: balance {balances[account]}"
+        f" + in flight {in_flight.get(account, 0)} + amount {amount}"
+    )
 
 
 def reject(command: Mapping, reason: str, now_ms: int) -> Outcome:
@@ -138,14 +175,36 @@ def decode_command(raw: bytes | None) -> dict:
 
 
 def apply(balances: MutableMapping[str, int], event: Mapping) -> None:
-    """Fold one event into the balances (the write model, and the audit's replay)."""
-    kind = event["type"]
+    """Fold one event into the balances (the write model, and the audit's replay).
+
+    An event the handler could not have written — an opening of an account that is
+    already open, money in or out of an account never opened (a record forced into the
+    topic) — changes nothing: the write model must still rebuild from such a log.
+    """
+    kind, account = event["type"], event["account_id"]
     if kind == "account_opened":
-        balances[event["account_id"]] = 0
-    elif kind in CREDITS:
-        balances[event["account_id"]] += event["amount"]
-    elif kind in DEBITS:
-        balances[event["account_id"]] -= event["amount"]
+        balances.setdefault(account, 0)
+    elif account in balances:
+        balances[account] += balance_delta(event)
+
+
+def apply_in_flight(in_flight: MutableMapping[str, int], event: Mapping) -> None:
+    """Track money in flight per source account: ``transfer_debited`` (keyed by the
+    source) adds; ``transfer_credited`` (keyed by the destination, naming the source in
+    ``from_account_id``) or ``transfer_refunded`` (keyed by the source) ends it."""
+    kind = event["type"]
+    if kind == "transfer_debited":
+        source, change = event["account_id"], event["amount"]
+    elif kind == "transfer_credited":
+        source, change = event.get("from_account_id"), -event["amount"]
+    elif kind == "transfer_refunded":
+        source, change = event["account_id"], -event["amount"]
+    else:
+        return
+    if not isinstance(source, str):
+        return
+    # never deleted, only set (to 0 at the end): works on a ChainMap overlay too
+    in_flight[source] = max(0, in_flight.get(source, 0) + change)
 
 
 def balance_delta(event: Mapping) -> int:
@@ -189,6 +248,10 @@ def parse_event(raw: bytes | None) -> dict:
         amount = event.get("amount")
         if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
             raise MalformedEvent("field 'amount' must be a positive integer")
+        if amount > MAX_AMOUNT:
+            raise MalformedEvent(f"field 'amount' is above the maximum of {MAX_AMOUNT} cents")
+    if event["type"] == "account_opened" and not isinstance(event.get("owner", ""), str):
+        raise MalformedEvent("field 'owner' must be a string")
     return event
 
 
@@ -198,6 +261,14 @@ def replay(events: list[Mapping]) -> dict[str, int]:
     for event in events:
         apply(balances, event)
     return balances
+
+
+def replay_in_flight(events: list[Mapping]) -> dict[str, int]:
+    """Money in flight per source account after an event log (see ``apply_in_flight``)."""
+    in_flight: dict[str, int] = {}
+    for event in events:
+        apply_in_flight(in_flight, event)
+    return in_flight
 
 
 def encode(message: Mapping) -> bytes:

@@ -1,18 +1,22 @@
 """Fault injection into running demo processes, through plain files.
 
-Mechanism (deliberately simple and inspectable with ``cat``):
+Faults are addressed to the demo supervisor (its control API, ``control_api``), which
+owns every child's process handle. This module holds the mechanisms it uses:
 
-- every demo process writes its pid to ``<data-dir>/run/<process>.pid``;
 - a projection watches ``<data-dir>/control/<process>.json`` (one ``stat`` per loop,
-  re-read when it changes): ``{"slow_ms": 50, "paused": true}``, and once the settings
-  are in effect copies them to ``<process>.ack.json`` (``wait_acknowledged``).
+  at least every 0.1 s, re-read when it changes): ``{"slow_ms": 50, "paused": true}``,
+  and once the settings are in effect copies them to ``<process>.ack.json``
+  (``wait_acknowledged``). Plain files, inspectable with ``cat``;
+- every demo process writes its pid to ``<data-dir>/run/<process>.pid`` for people
+  to read; nothing signals a pid from a file (it may be stale or reused).
 
 Faults:
 
-- ``slow MS``  — the projection sleeps MS per event before applying it;
+- ``slow MS``  — the projection waits MS per event before applying it;
 - ``pause``    — it pauses its partitions (stays in the group, applies nothing);
 - ``resume``   — clears pause and slow;
-- ``crash``    — SIGKILL to the pid in the pid file (the supervisor restarts it);
+- ``crash``    — the supervisor SIGKILLs its own child (``Supervisor.crash``) and
+  restarts it;
 - ``poison``   — a malformed record is produced to ``bank.events``; projections must
   dead-letter it to ``bank.events.dlq`` and carry on;
 - ``rebalance``— an extra consumer joins the projection's group for a while and
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
+import threading
 import time
 from pathlib import Path
 
@@ -73,15 +77,25 @@ def ack_file(data_dir: Path, process: str) -> Path:
     return Path(data_dir) / "control" / f"{process}.ack.json"
 
 
+def acknowledged(data_dir: Path, process: str) -> bool:
+    """True if the process acknowledged exactly the settings of its control file."""
+    wanted = _read_json(control_file(data_dir, process))
+    return _read_json(ack_file(data_dir, process)) == wanted
+
+
 def wait_acknowledged(data_dir: Path, process: str, timeout_s: float = 10.0) -> bool:
     """Wait until the process runs with the settings of its control file; False on timeout."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        wanted = _read_json(control_file(data_dir, process))
-        if _read_json(ack_file(data_dir, process)) == wanted:
-            return True
-        time.sleep(0.05)
-    return False
+    while not acknowledged(data_dir, process):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def read_control(data_dir: Path, process: str) -> dict:
+    """The settings asked for in the process's control file ({} if none)."""
+    return _read_json(control_file(data_dir, process))
 
 
 class Control:
@@ -122,15 +136,6 @@ class Control:
         return int(self.settings.get("slow_ms") or 0)
 
 
-def crash(data_dir: Path, process: str) -> int:
-    """SIGKILL the process named in its pid file; returns the pid."""
-    pid = read_pid(data_dir, process)
-    if pid is None:
-        raise ProcessLookupError(f"no pid file for {process} in {data_dir}/run")
-    os.kill(pid, signal.SIGKILL)
-    return pid
-
-
 POISON = b'{"type": "deposited", "account_id": 42, "amount": "lots"}'
 
 
@@ -142,10 +147,17 @@ def poison(bootstrap: str, names: Names, value: bytes = POISON) -> None:
         raise TimeoutError("poison record not delivered within 10 s")
 
 
-def rebalance(bootstrap: str, names: Names, projection: str, seconds: float = 10.0) -> int:
+def rebalance(
+    bootstrap: str,
+    names: Names,
+    projection: str,
+    seconds: float = 10.0,
+    taken_event: threading.Event | None = None,
+) -> int:
     """Join the projection's group with an extra consumer for ``seconds``, then leave.
 
-    Returns how many partitions the extra consumer was given.
+    Returns how many partitions the extra consumer was given; sets ``taken_event`` (if
+    given) as soon as it holds any.
     """
     consumer = Consumer(
         {
@@ -160,7 +172,10 @@ def rebalance(bootstrap: str, names: Names, projection: str, seconds: float = 10
 
     def on_assign(c: Consumer, partitions: list) -> None:
         taken.update(tp.partition for tp in partitions)
+        c.assign(partitions)
         c.pause(partitions)  # take partitions away, read nothing
+        if taken and taken_event is not None:
+            taken_event.set()
 
     consumer.subscribe([names.events], on_assign=on_assign)
     deadline = time.monotonic() + seconds

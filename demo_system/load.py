@@ -23,14 +23,12 @@ MAX_BATCH = 1000
 
 @dataclass
 class LoadResult:
-    command_ids: list[str] = field(default_factory=list)
+    command_ids: list[str] = field(default_factory=list)  # empty unless keep_ids
     failed_requests: int = 0
     duration_s: float = 0.0
     openings: int = 0  # account openings sent before the timed part
-
-    @property
-    def sent(self) -> int:
-        return len(self.command_ids)
+    sent: int = 0  # commands accepted (202)
+    keep_ids: bool = True  # False for endless runs: count only, memory stays flat
 
     @property
     def rate(self) -> float:
@@ -83,26 +81,68 @@ def run_load(
     stop: threading.Event | None = None,
 ) -> LoadResult:
     """Send ``rate`` commands/s for ``duration_s`` (after the account openings)."""
-    traffic = Traffic(accounts, seed)
-    result = LoadResult()
-    with httpx.Client(base_url=api_url, timeout=30) as client:
-        openings = traffic.openings()
-        for i in range(0, len(openings), MAX_BATCH):
-            _send(client, openings[i : i + MAX_BATCH], result)
-        result.openings = result.sent
-        start = time.monotonic()
-        sent = 0
-        while not (stop and stop.is_set()):
-            elapsed = time.monotonic() - start
-            if elapsed >= duration_s:
-                break
-            due = min(MAX_BATCH, int(rate * elapsed) - sent)
-            if due > 0:
-                _send(client, [traffic.next() for _ in range(due)], result)
-                sent += due
-            time.sleep(max(0.0, tick_s - (time.monotonic() - start - elapsed)))
-        result.duration_s = time.monotonic() - start
-    return result
+    runner = LoadRunner(api_url, rate, accounts, seed, tick_s)
+    runner.run(duration_s, stop or threading.Event())
+    return runner.result
+
+
+class LoadRunner:
+    """Load whose rate may change while it runs (the supervisor's control API).
+
+    ``run`` blocks: account openings first, then commands on a fixed schedule at
+    ``rate`` per second (re-anchored whenever the rate changes, so a change neither
+    bursts nor stalls) until ``duration_s`` passes or ``stop`` is set.
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        rate: float,
+        accounts: int = 100,
+        seed: int | None = None,
+        tick_s: float = 0.02,
+        keep_ids: bool = True,
+    ) -> None:
+        self.api_url, self.tick_s = api_url, tick_s
+        self.traffic = Traffic(accounts, seed)
+        self.result = LoadResult(keep_ids=keep_ids)
+        self._rate = rate
+        self._rate_changed = False
+        self._lock = threading.Lock()
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def set_rate(self, rate: float) -> None:
+        with self._lock:
+            self._rate, self._rate_changed = rate, True
+
+    def run(self, duration_s: float, stop: threading.Event) -> None:
+        result, traffic = self.result, self.traffic
+        with httpx.Client(base_url=self.api_url, timeout=30) as client:
+            openings = traffic.openings()
+            for i in range(0, len(openings), MAX_BATCH):
+                if stop.is_set():
+                    return
+                _send(client, openings[i : i + MAX_BATCH], result)
+            result.openings = result.sent
+            start = anchor = time.monotonic()
+            sent = 0  # since the anchor
+            while not stop.is_set():
+                now = time.monotonic()
+                if now - start >= duration_s:
+                    break
+                with self._lock:
+                    rate = self._rate
+                    if self._rate_changed:
+                        self._rate_changed, anchor, sent = False, now, 0
+                due = min(MAX_BATCH, int(rate * (now - anchor)) - sent)
+                if due > 0:
+                    _send(client, [traffic.next() for _ in range(due)], result)
+                    sent += due
+                stop.wait(max(0.0, self.tick_s - (time.monotonic() - now)))
+            result.duration_s = time.monotonic() - start
 
 
 def _send(client: httpx.Client, commands: list[dict], result: LoadResult) -> None:
@@ -112,6 +152,9 @@ def _send(client: httpx.Client, commands: list[dict], result: LoadResult) -> Non
         result.failed_requests += 1
         return
     if response.status_code == 202:
-        result.command_ids.extend(response.json()["command_ids"])
+        ids = response.json()["command_ids"]
+        result.sent += len(ids)
+        if result.keep_ids:
+            result.command_ids.extend(ids)
     else:
         result.failed_requests += 1

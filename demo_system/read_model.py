@@ -16,12 +16,16 @@ last transactions, and then the checkpoint drops with them, so it stays consiste
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from demo_system import domain
+from demo_system import domain, failures
+
+log = logging.getLogger("demo_system.read_model")
 
 _COMMON = """
 CREATE TABLE IF NOT EXISTS checkpoint (
@@ -82,6 +86,8 @@ class ReadModel:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        # a lock held elsewhere is waited for briefly, then reported as an outage
+        self.db.execute("PRAGMA busy_timeout=500")
         self.db.executescript(_COMMON + _SCHEMA[projection])
         self._apply = _balances if projection == "balances" else _activity
 
@@ -96,36 +102,79 @@ class ReadModel:
         clock_ms: Callable[[], int],
         before_commit: Callable[[list[DeadLetter]], None] = lambda _: None,
     ) -> list[DeadLetter]:
-        """Apply records (in offset order per partition) in one transaction.
+        """Apply records (in offset order per partition); returns the dead letters.
 
-        Records at or below a partition's checkpoint are skipped (already applied).
-        Events the projection cannot apply become dead letters (kept in the
-        ``dead_letters`` table and returned); ``before_commit`` receives them first so
-        the caller can publish them before the checkpoint moves past them.
+        Records below a partition's checkpoint are skipped (already applied). An event
+        the projection cannot apply becomes a dead letter (kept in ``dead_letters`` and
+        returned); ``before_commit`` receives dead letters before the checkpoint moves
+        past them, so the caller can publish them first.
+
+        Fast path: the whole batch in one transaction. If it fails for any reason that
+        is not an outage (``failures.is_outage``) — e.g. an apply function raising after
+        it already changed rows — the batch is rolled back and applied again one record
+        per transaction; the record whose own transaction fails is dead-lettered (with
+        the error as the reason) in a transaction of its own. So no event can make the
+        projection fail over and over. An outage propagates unchanged: nothing is
+        dead-lettered, and whatever committed before it is in the checkpoint.
         """
-        db = self.db
         done = self.checkpoints()
+        todo = []
+        for record in records:
+            if record.offset >= done.get(record.partition, 0):
+                todo.append(record)
+                done[record.partition] = record.offset + 1
+        if not todo:
+            return []
+        try:
+            return self._transaction(todo, clock_ms, before_commit)
+        except Exception as error:
+            if failures.is_outage(error):
+                raise
+            log.warning("batch failed (%s); applying its %d records one by one", error, len(todo))
+        dead: list[DeadLetter] = []
+        for record in todo:
+            try:
+                dead += self._transaction([record], clock_ms, before_commit)
+            except Exception as error:
+                if failures.is_outage(error):
+                    raise
+                letter = DeadLetter(record, failures.reason(error))
+                self._transaction([record], clock_ms, before_commit, refused=letter)
+                dead.append(letter)
+        return dead
+
+    def _transaction(
+        self,
+        records: list[Record],
+        clock_ms: Callable[[], int],
+        before_commit: Callable[[list[DeadLetter]], None],
+        refused: DeadLetter | None = None,
+    ) -> list[DeadLetter]:
+        """One SQLite transaction: apply ``records`` (or record ``refused`` as a dead
+        letter without applying it), dead letters, checkpoint; all or nothing."""
+        db = self.db
         applied: list[tuple] = []
         dead: list[DeadLetter] = []
         moved: dict[int, tuple[int, int]] = {}
         db.execute("BEGIN IMMEDIATE")
         try:
             for record in records:
-                if record.offset < done.get(record.partition, 0):
+                moved[record.partition] = (record.offset + 1, record.timestamp_ms)
+                if refused is not None:
+                    dead.append(refused)
                     continue
                 try:
                     event = domain.parse_event(record.value)
-                    self._apply(db, event)
+                    self._apply(db, event)  # MalformedEvent only before changing a row
                     applied.append((record, event))
                 except domain.MalformedEvent as error:
                     dead.append(DeadLetter(record, str(error)))
-                moved[record.partition] = (record.offset + 1, record.timestamp_ms)
-                done[record.partition] = record.offset + 1
             before_commit(dead)
             self._record(applied, dead, moved, clock_ms())
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back itself
+                db.execute("ROLLBACK")
             raise
         return dead
 
@@ -166,6 +215,11 @@ def _command_status(event: dict) -> tuple[str, str | None]:
     return "applied", None
 
 
+class Refused(ValueError):
+    """The read model refuses a value it cannot store exactly (raised after the row
+    changed: the transaction must roll back)."""
+
+
 def _balances(db: sqlite3.Connection, event: dict) -> None:
     account = event["account_id"]
     if event["type"] == "account_opened":
@@ -177,11 +231,18 @@ def _balances(db: sqlite3.Connection, event: dict) -> None:
         return
     delta = domain.balance_delta(event)
     if delta:
-        cursor = db.execute(
-            "UPDATE accounts SET balance = balance + ? WHERE account_id = ?", (delta, account)
-        )
-        if cursor.rowcount == 0:
+        rows = db.execute(
+            "UPDATE accounts SET balance = balance + ? WHERE account_id = ? RETURNING balance",
+            (delta, account),
+        ).fetchall()
+        if not rows:
             raise domain.MalformedEvent(f"{event['type']} for unknown account {account}")
+        (balance,) = rows[0]
+        # SQLite turns an overflowing sum into a float without a word: refuse instead
+        if not isinstance(balance, int) or not 0 <= balance <= domain.MAX_BALANCE:
+            raise Refused(
+                f"balance of {account} would become {balance!r}, outside 0..{domain.MAX_BALANCE}"
+            )
 
 
 def _activity(db: sqlite3.Connection, event: dict) -> None:
@@ -191,14 +252,17 @@ def _activity(db: sqlite3.Connection, event: dict) -> None:
     minute, kind, amount = bucket
     deposit = (1, amount) if kind == "deposit" else (0, 0)
     withdrawal = (1, amount) if kind == "withdrawal" else (0, 0)
-    db.execute(
+    totals = db.execute(
         "INSERT INTO activity VALUES (?, ?, ?, ?, ?) ON CONFLICT (minute_ms) DO UPDATE SET"
         " deposits = deposits + excluded.deposits,"
         " deposit_amount = deposit_amount + excluded.deposit_amount,"
         " withdrawals = withdrawals + excluded.withdrawals,"
-        " withdrawal_amount = withdrawal_amount + excluded.withdrawal_amount",
+        " withdrawal_amount = withdrawal_amount + excluded.withdrawal_amount"
+        " RETURNING deposit_amount, withdrawal_amount",
         (minute, *deposit, *withdrawal),
-    )
+    ).fetchall()
+    if not all(isinstance(total, int) for total in totals[0]):
+        raise Refused(f"activity totals of minute {minute} overflow: {totals[0]!r}")
 
 
 # --- the reading side (query API, audit, tests) --------------------------------------
@@ -222,6 +286,7 @@ class Snapshot:
     state: dict  # balances: account -> balance; activity: minute_ms -> 4-tuple
     applied: int
     dead_letters: int
+    dead_offsets: frozenset[tuple[int, int]] = frozenset()  # (partition, offset)
 
 
 def snapshot(path: Path, projection: str) -> Snapshot:
@@ -239,8 +304,8 @@ def snapshot(path: Path, projection: str) -> Snapshot:
             rows = db.execute("SELECT * FROM activity").fetchall()
             state = {row[0]: tuple(row[1:]) for row in rows}
         (applied,) = db.execute("SELECT count(*) FROM applied").fetchone()
-        (dead,) = db.execute("SELECT count(*) FROM dead_letters").fetchone()
+        dead = frozenset(db.execute("SELECT partition, offset FROM dead_letters"))
         db.execute("COMMIT")
-        return Snapshot(checkpoints, event_time, state, applied, dead)
+        return Snapshot(checkpoints, event_time, state, applied, len(dead), dead)
     finally:
         db.close()

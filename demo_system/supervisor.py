@@ -3,8 +3,15 @@
 Each child is ``python -m demo_system.<module> ...`` with its output appended to
 ``<data-dir>/logs/<name>.log``. A child that exits (crash fault, SIGKILL, bug) is
 restarted after a delay that doubles while it keeps dying within a few seconds of its
-start (1 s up to 30 s) and resets once it has run for a while. SIGTERM/SIGINT to the
-supervisor stops every child with SIGTERM (SIGKILL after a grace period).
+start (1 s up to 30 s) and resets once it has run for a while; a child killed by the
+``crash`` fault is restarted after 0.2 s without backing off (it did not fail).
+SIGTERM/SIGINT to the supervisor stops every child with SIGTERM (SIGKILL after a grace
+period).
+
+Faults reach children through the supervisor: it holds each child's ``Popen``, and a
+child that has exited is not reaped until the supervisor's own ``poll`` sees it, so its
+pid cannot have been reused by another process when ``crash`` signals it. Methods are
+thread-safe (the control API calls them from its own thread).
 """
 
 from __future__ import annotations
@@ -30,6 +37,14 @@ class Child:
     restarts: int = 0
     delay_s: float = 1.0
     due_at: float = field(default=0.0)
+    crashed_on_purpose: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CrashResult:
+    landed: bool
+    message: str
+    pid: int | None = None
 
 
 def demo_children(
@@ -68,32 +83,92 @@ class Supervisor:
         self.children = {c.name: c for c in children}
         self.log_dir = Path(log_dir)
         self.say = say
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # notified on every (re)start
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        for child in self.children.values():
-            self._spawn(child)
+        with self._lock:
+            for child in self.children.values():
+                self._spawn(child)
 
     def check(self, now: float | None = None) -> list[str]:
         """Restart children that exited and whose delay passed; returns their names."""
         now = time.monotonic() if now is None else now
         restarted = []
-        for child in self.children.values():
-            if child.process is None or child.process.poll() is None:
-                if child.process is None and now >= child.due_at:
-                    self._spawn(child)
-                    child.restarts += 1
-                    restarted.append(child.name)
-                continue
-            code = child.process.returncode
-            ran = now - child.started_at
-            child.delay_s = 1.0 if ran > STABLE_AFTER_S else min(30.0, child.delay_s * 2)
-            child.due_at = now + (0.2 if ran > STABLE_AFTER_S else child.delay_s)
-            child.process = None
-            self.say(f"{child.name} exited with {code}; restarting")
+        with self._lock:
+            for child in self.children.values():
+                if child.process is None or child.process.poll() is None:
+                    if child.process is None and now >= child.due_at:
+                        self._spawn(child)
+                        child.restarts += 1
+                        restarted.append(child.name)
+                    continue
+                self._exited(child, now)
         return restarted
 
-    def run(self, stop: threading.Event, interval_s: float = 0.2) -> None:
+    def _exited(self, child: Child, now: float) -> None:
+        code = child.process.returncode
+        ran = now - child.started_at
+        if child.crashed_on_purpose:  # the crash fault: not a failure, no backoff
+            child.crashed_on_purpose = False
+            child.due_at = now + 0.2
+        else:
+            child.delay_s = 1.0 if ran > STABLE_AFTER_S else min(30.0, child.delay_s * 2)
+            child.due_at = now + (0.2 if ran > STABLE_AFTER_S else child.delay_s)
+        child.process = None
+        self.say(f"{child.name} exited with {code}; restarting")
+
+    def status(self) -> dict[str, dict]:
+        """``{name: {"running", "pid", "restarts"}}`` for every child."""
+        with self._lock:
+            return {
+                name: {
+                    "running": c.process is not None and c.process.poll() is None,
+                    "pid": c.process.pid if c.process is not None else None,
+                    "restarts": c.restarts,
+                }
+                for name, c in self.children.items()
+            }
+
+    def crash(self, name: str, wait_s: float = 10.0) -> CrashResult:
+        """SIGKILL child ``name`` through its own process handle; it is restarted.
+
+        A child that is restarting right now is waited for (up to ``wait_s``) and then
+        killed; if it does not come up in time, nothing is killed and the message says
+        that it is restarting and when it is due. Raises KeyError for an unknown name.
+        """
+        deadline = time.monotonic() + wait_s
+        with self._lock:
+            child = self.children[name]
+            waited = False
+            while not self._running(child):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    due = max(0.0, child.due_at - time.monotonic())
+                    return CrashResult(
+                        False,
+                        f"{name} is restarting (next start in {due:.1f} s) and was not "
+                        f"running within {wait_s:.0f} s; nothing was killed",
+                    )
+                waited = True
+                self._changed.wait(min(left, 0.1))
+                self.check()
+            process = child.process
+            process.kill()  # Popen.kill: a no-op if already reaped; never a stranger's pid
+            process.wait()
+            child.crashed_on_purpose = True
+            self._exited(child, time.monotonic())
+            note = " (after waiting for its restart)" if waited else ""
+            return CrashResult(
+                True, f"killed {name} (pid {process.pid}){note}; restarting in 0.2 s", process.pid
+            )
+
+    @staticmethod
+    def _running(child: Child) -> bool:
+        return child.process is not None and child.process.poll() is None
+
+    def run(self, stop: threading.Event, interval_s: float = 0.1) -> None:
         self.start()
         try:
             while not stop.wait(interval_s):
@@ -102,7 +177,8 @@ class Supervisor:
             self.stop()
 
     def stop(self, grace_s: float = 10.0) -> None:
-        running = [c.process for c in self.children.values() if c.process is not None]
+        with self._lock:
+            running = [c.process for c in self.children.values() if c.process is not None]
         for process in running:
             if process.poll() is None:
                 process.terminate()
@@ -122,3 +198,4 @@ class Supervisor:
         log.close()
         child.started_at = time.monotonic()
         self.say(f"{child.name} started (pid {child.process.pid})")
+        self._changed.notify_all()
