@@ -59,7 +59,7 @@ def is_outage(error: BaseException) -> bool:
     code = getattr(error, "sqlite_errorname", None)
     if isinstance(code, str) and code.startswith(OUTAGE_CODES):
         return True
-    if type(error).__name__ == "OperationalError":
+    if type(error).__name__ in ("OperationalError", "DatabaseError"):
         text = str(error).lower()
         return any(m in text for m in OUTAGE_MESSAGES)
     return False

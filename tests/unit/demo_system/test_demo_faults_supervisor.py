@@ -64,6 +64,66 @@ def test_supervisor_stop_terminates_children(tmp_path: Path) -> None:
     assert child.process is not None and child.process.poll() is not None
 
 
+def sleeper(name: str) -> Child:
+    return Child(name, [sys.executable, "-c", "import time; time.sleep(60)"])
+
+
+def test_crash_kills_the_running_child_through_its_handle_and_restarts_it_at_once(
+    tmp_path: Path,
+) -> None:
+    supervisor = Supervisor([sleeper("p")], tmp_path, say=id)
+    supervisor.start()
+    try:
+        old = supervisor.children["p"].process
+        result = supervisor.crash("p", wait_s=5)
+        assert result.landed and result.pid == old.pid and old.returncode == -9
+        assert "restarting in 0.2 s" in result.message
+        wait_until(lambda: supervisor.check() is not None and supervisor.status()["p"]["running"])
+        assert supervisor.children["p"].process.pid != old.pid
+        assert supervisor.children["p"].delay_s == 1.0  # a fault, not a crash loop
+    finally:
+        supervisor.stop(grace_s=5)
+
+
+def test_crash_during_a_restart_waits_for_the_new_process(tmp_path: Path) -> None:
+    supervisor = Supervisor([sleeper("p")], tmp_path, say=id)
+    supervisor.start()
+    try:
+        assert supervisor.crash("p", wait_s=5).landed
+        # the supervisor loop is not running: crash itself restarts when due, then kills
+        second = supervisor.crash("p", wait_s=5)
+        assert second.landed and "after waiting for its restart" in second.message
+        assert supervisor.children["p"].restarts == 1
+    finally:
+        supervisor.stop(grace_s=5)
+
+
+def test_crash_says_clearly_when_the_child_is_still_restarting(tmp_path: Path) -> None:
+    supervisor = Supervisor([sleeper("p")], tmp_path, say=id)
+    supervisor.start()
+    try:
+        child = supervisor.children["p"]
+        child.process.kill()
+        child.process.wait()
+        supervisor.check()  # seen dead: restart due in 1 s (backoff)
+        result = supervisor.crash("p", wait_s=0.3)
+        assert not result.landed and "is restarting" in result.message
+        assert "nothing was killed" in result.message
+    finally:
+        supervisor.stop(grace_s=5)
+
+
+def test_status_reports_pid_and_restarts(tmp_path: Path) -> None:
+    supervisor = Supervisor([sleeper("p")], tmp_path, say=id)
+    supervisor.start()
+    try:
+        status = supervisor.status()["p"]
+        assert status == {"running": True, "pid": supervisor.children["p"].process.pid,
+                          "restarts": 0}  # fmt: skip
+    finally:
+        supervisor.stop(grace_s=5)
+
+
 def test_traffic_is_seeded_and_mixes_rejections() -> None:
     a, b = Traffic(10, seed=1), Traffic(10, seed=1)
     assert [a.next() for _ in range(50)] == [b.next() for _ in range(50)]
