@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from demo_stack_helpers import DemoStack
+from demo_stack_helpers import DemoStack, SupervisedDemo
 
 pytestmark = pytest.mark.integration
 
@@ -33,6 +33,16 @@ def shared_stack(
 ) -> Iterator[DemoStack]:
     """One running stack for a module of short tests that tolerate each other."""
     stack = _make_stack(kafka_bootstrap, tmp_path_factory.mktemp("demo"), "shared")
+    try:
+        yield stack.start_all()
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture
+def supervised(kafka_bootstrap: str, tmp_path: Path) -> Iterator[SupervisedDemo]:
+    """A fresh demo under ``demo up`` with its control API, started; stopped after."""
+    stack = SupervisedDemo(kafka_bootstrap, tmp_path, f"t-sup-{uuid.uuid4().hex[:8]}-")
     try:
         yield stack.start_all()
     finally:

@@ -144,3 +144,51 @@ def _healthy(client: httpx.Client) -> bool:
         return client.get("/healthz").status_code == 200
     except httpx.HTTPError:
         return False
+
+
+class SupervisedDemo(DemoStack):
+    """``lagwatch demo up`` (as ``python -m demo_system.cli up``): the five processes
+    under the supervisor, with its control API on ``self.control``."""
+
+    def __init__(self, bootstrap: str, data_dir: Path, prefix: str) -> None:
+        super().__init__(bootstrap, data_dir, prefix)
+        self.control_port = free_port()
+        self.control = httpx.Client(base_url=f"http://127.0.0.1:{self.control_port}", timeout=60)
+        self.supervisor: subprocess.Popen | None = None
+        self.output = ""
+
+    def common_args(self) -> list[str]:
+        return ["--bootstrap-servers", self.bootstrap, "--prefix", self.prefix,
+                "--data-dir", str(self.data_dir)]  # fmt: skip
+
+    def start_all(self) -> SupervisedDemo:
+        self.supervisor = subprocess.Popen(
+            [sys.executable, "-m", "demo_system.cli", "up", *self.common_args(),
+             "--api-port", str(self.api_port), "--query-port", str(self.query_port),
+             "--control-port", str(self.control_port)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        for client in (self.control, self.api, self.query):
+            wait_until(lambda c=client: _healthy(c), 60, f"{client.base_url} healthy")
+        wait_until(
+            lambda: all(p["in_effect"] for p in self.status()["projections"].values()),
+            60, "projections running",
+        )  # fmt: skip
+        return self
+
+    def status(self) -> dict:
+        return self.control.get("/demo/status").json()
+
+    def fault(self, path: str, body: dict | None = None) -> httpx.Response:
+        return self.control.post(f"/demo/faults/{path}", json=body)
+
+    def stop_all(self) -> None:
+        if self.supervisor is not None and self.supervisor.poll() is None:
+            self.supervisor.send_signal(signal.SIGTERM)
+            try:
+                self.output, _ = self.supervisor.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.supervisor.kill()
+                self.output, _ = self.supervisor.communicate()
+        self.control.close()
+        super().stop_all()
