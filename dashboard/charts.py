@@ -1,0 +1,550 @@
+"""Chart builders: data in, Plotly figure out (pure; no Streamlit import).
+
+Every figure uses the shared ``lagwatch`` template, has units on every axis, shows
+missing data as a gap (never 0), and puts the status word next to every status colour.
+Seconds axes are labelled like "1.2 s" / "3 min" rather than raw numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import fmt
+from dashboard.data import times, utc_labels
+from dashboard.theme import (
+    GAP,
+    GREY,
+    HEATMAP_SCALE,
+    INK,
+    MUTED,
+    SERIES_COLORS,
+    TEMPLATE_NAME,
+    VERMILLION,
+    status_color,
+    text_on,
+)
+
+_NICE_SECONDS = (
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120,
+    300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
+)  # fmt: skip
+
+
+METRIC_NAMES = {"staleness_s": "staleness", "offset_lag": "offset lag", "data_age_s": "data age"}
+
+
+def seconds_ticks(vmax: float | None, target: int = 5) -> tuple[list[float], list[str]]:
+    """Tick values and "1.2 s / 3 min" labels for a seconds axis from 0 to ``vmax``."""
+    top = vmax if vmax is not None and vmax > 0 and math.isfinite(vmax) else 1.0
+    step = next((s for s in _NICE_SECONDS if top / s <= target), _NICE_SECONDS[-1])
+    values = [i * step for i in range(int(top / step) + 2)]
+    return values, [fmt.seconds(v) for v in values]
+
+
+def _seconds_axis(fig: go.Figure, values: Sequence[float], title: str, **where: Any) -> None:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    ticks, labels = seconds_ticks(max(finite) if finite else None)
+    fig.update_yaxes(title_text=title, tickvals=ticks, ticktext=labels, rangemode="tozero", **where)
+
+
+def _base(title: str | None = None, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(template=TEMPLATE_NAME, height=height, title_text=title)
+    return fig
+
+
+def _time_axis_title(tz: ZoneInfo) -> str:
+    return f"time ({tz.key}; hover shows UTC)"
+
+
+def empty_figure(message: str, height: int = 220) -> go.Figure:
+    """A figure that says why there is nothing to draw (instead of an empty axis)."""
+    fig = _base(height=height)
+    fig.add_annotation(
+        text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+        font={"size": 14, "color": MUTED},
+    )  # fmt: skip
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+# --- pipeline ------------------------------------------------------------------------
+
+
+def _node_text(title: str, stage: Mapping[str, Any] | None) -> str:
+    if stage is None:
+        return f"<b>{title}</b>"
+    status = stage.get("status") or "UNKNOWN"
+    return (
+        f"<b>{title}</b><br>{stage.get('group')}<br><b>{status}</b>"
+        f" · {fmt.seconds(stage.get('staleness_s'))} · lag {fmt.count(stage.get('offset_lag'))}"
+    )
+
+
+def pipeline_flow(pipeline: Mapping[str, Any]) -> go.Figure:
+    """One CQRS pipeline from ``/api/v1/topology`` as a left-to-right flow:
+
+    commands topic → command handler → events topic → each projection → its read model.
+    Group stages are filled with their status colour and carry the status word, the
+    staleness and the offset lag; topics and read models are neutral boxes. A stage
+    the collector has not seen (status None) is grey and reads UNKNOWN.
+    """
+    projections = list(pipeline.get("projections") or [])
+    n = max(1, len(projections))
+    height = max(230, 110 * n + 40)
+    fig = _base(height=height)
+    columns = [0.0, 1.0, 2.0, 3.0, 4.0]
+    mid = (n - 1) / 2
+    boxes: list[tuple[float, float, str, str, str, str]] = []  # x, y, text, fill, line, hover
+
+    def group_box(x: float, y: float, title: str, stage: Mapping[str, Any]) -> None:
+        fill = status_color(stage.get("status"))
+        hover = (
+            f"{stage.get('group')}<br>status {stage.get('status') or 'UNKNOWN'}"
+            f"<br>staleness {fmt.seconds(stage.get('staleness_s'))}"
+            f"<br>offset lag {fmt.count(stage.get('offset_lag'))}"
+        )
+        boxes.append((x, y, _node_text(title, stage), fill, fill, hover))
+
+    def topic_box(x: float, y: float, title: str, name: str) -> None:
+        boxes.append((x, y, f"<b>{title}</b><br>{name}", "#FFFFFF", "#9AA5B1", name))
+
+    topic_box(columns[0], mid, "commands", str(pipeline.get("commands_topic") or "?"))
+    group_box(columns[1], mid, "command handler", pipeline.get("handler") or {})
+    topic_box(columns[2], mid, "events", str(pipeline.get("events_topic") or "?"))
+    for i, stage in enumerate(projections):
+        group_box(columns[3], i, "projection", stage)
+        name = str(stage.get("group") or "?")
+        topic_box(columns[4], i, "read model", name)
+
+    arrows = [(columns[0], mid, columns[1], mid), (columns[1], mid, columns[2], mid)]
+    arrows += [(columns[2], mid, columns[3], i) for i in range(len(projections))]
+    arrows += [(columns[3], i, columns[4], i) for i in range(len(projections))]
+    half_w, half_h = 0.42, 0.36
+    for x0, y0, x1, y1 in arrows:
+        fig.add_annotation(
+            x=x1 - half_w, y=y1, ax=x0 + half_w, ay=y0, xref="x", yref="y", axref="x",
+            ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.6,
+            arrowcolor="#7B8794", text="",
+        )  # fmt: skip
+    for x, y, text, fill, line, _ in boxes:
+        fig.add_shape(
+            type="rect", x0=x - half_w, x1=x + half_w, y0=y - half_h, y1=y + half_h,
+            fillcolor=fill, line={"color": line, "width": 2}, layer="below",
+        )  # fmt: skip
+        fig.add_annotation(
+            x=x, y=y, text=text, showarrow=False, font={"color": text_on(fill), "size": 12},
+            align="center",
+        )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[b[0] for b in boxes],
+            y=[b[1] for b in boxes],
+            mode="markers",
+            marker={"size": 60, "opacity": 0},
+            hovertext=[b[5] for b in boxes],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    staleness = fmt.seconds(pipeline.get("staleness_s"))
+    fig.update_layout(
+        title_text=f"pipeline <b>{pipeline.get('name')}</b> · cluster {pipeline.get('cluster')}"
+        f" · command-to-read-model staleness {staleness}",
+        hovermode="closest",
+        margin={"l": 8, "r": 8, "t": 40, "b": 8},
+        plot_bgcolor="rgba(0,0,0,0)",
+    )
+    fig.update_xaxes(visible=False, range=[-0.5, 4.5], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[n - 0.5, -0.5], fixedrange=True)
+    return fig
+
+
+# --- time series ---------------------------------------------------------------------
+
+
+def _bad_turn(annotation: Mapping[str, Any]) -> bool:
+    """An error, or a status change that ends in STALL/STOPPED/ERROR."""
+    text = str(annotation.get("message") or annotation.get("text") or "")
+    after = text.rsplit("->", 1)[-1]
+    return annotation.get("kind") == "error" or any(
+        word in after for word in ("STALL", "STOPPED", "ERROR")
+    )
+
+
+def _annotation_markers(
+    fig: go.Figure, annotations: Sequence[Mapping[str, Any]], tz: ZoneInfo
+) -> None:
+    """Vertical dotted lines and hoverable markers at the top of the first panel."""
+    items = [a for a in annotations if a.get("at", a.get("time")) is not None][-200:]
+    if not items:
+        return
+    epochs = [float(a.get("at", a.get("time"))) for a in items]
+    when = times(epochs, tz)
+    texts = [
+        f"{a.get('kind')}: {a.get('message') or a.get('text') or ''}"
+        f"{' · ' + a['group'] if a.get('group') else ''}<br>{u}"
+        for a, u in zip(items, utc_labels(epochs), strict=True)
+    ]
+    colors = [VERMILLION if _bad_turn(a) else MUTED for a in items]
+    # a paper-high line for the events that explain a chart (faults, restarts, outages,
+    # a turn for the worse), at most 50, set at once (add_vline per subplot is quadratic);
+    # routine status flapping gets only its marker
+    line = {"color": "#9AA5B1", "width": 1, "dash": "dot"}
+    lines = [
+        t
+        for t, a, c in zip(when, items, colors, strict=True)
+        if a.get("kind") != "status_change" or c == VERMILLION
+    ][-50:]
+    fig.update_layout(
+        shapes=[
+            {"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
+             "line": line, "layer": "below"}
+            for t in lines
+        ]
+    )  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=when,
+            y=[1.0] * len(items),
+            yaxis="y99",
+            mode="markers",
+            marker={"symbol": "triangle-down", "size": 11, "color": colors},
+            name="events",
+            hovertext=texts,
+            hoverinfo="text",
+            showlegend=True,
+        )
+    )
+    fig.update_layout(
+        yaxis99={"overlaying": "y", "range": [0, 1.04], "visible": False, "fixedrange": True}
+    )
+
+
+def lag_over_time(
+    staleness: Mapping[str, pd.DataFrame],
+    offset_lag: Mapping[str, pd.DataFrame],
+    annotations: Sequence[Mapping[str, Any]],
+    tz: ZoneInfo,
+    title: str = "",
+) -> go.Figure:
+    """Staleness (top, seconds) and offset lag (bottom, records) over time.
+
+    Each mapping is label -> ``series_frame`` (one line per topic or partition).
+    NaN values are gaps. Annotations are drawn as markers and dotted lines.
+    """
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08, row_heights=[0.55, 0.45]
+    )
+    fig.update_layout(template=TEMPLATE_NAME, height=520, title_text=title or None)
+    all_staleness: list[float] = []
+    for i, (label, frame) in enumerate(staleness.items()):
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        all_staleness += list(frame["value"].dropna())
+        fig.add_trace(
+            go.Scatter(
+                x=frame["time"], y=frame["value"], name=label, legendgroup=label,
+                mode="lines", line={"color": color, "width": 2}, connectgaps=False,
+                customdata=list(zip(frame["utc"], [fmt.seconds(v) for v in frame["value"]],
+                                    strict=True)),
+                hovertemplate="%{customdata[1]} staleness<br>%{customdata[0]}<extra>"
+                + label + "</extra>",
+            ),
+            row=1, col=1,
+        )  # fmt: skip
+    for i, (label, frame) in enumerate(offset_lag.items()):
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        fig.add_trace(
+            go.Scatter(
+                x=frame["time"], y=frame["value"], name=label, legendgroup=label,
+                showlegend=label not in staleness, mode="lines",
+                line={"color": color, "width": 2}, connectgaps=False, customdata=frame["utc"],
+                hovertemplate="%{y:,.0f} records<br>%{customdata}<extra>" + label + "</extra>",
+            ),
+            row=2, col=1,
+        )  # fmt: skip
+    _seconds_axis(fig, all_staleness, "staleness", row=1, col=1)
+    fig.update_yaxes(title_text="offset lag (records)", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text=_time_axis_title(tz), row=2, col=1)
+    fig.update_layout(hovermode="closest")
+    _annotation_markers(fig, annotations, tz)
+    return fig
+
+
+def rates(consume: pd.DataFrame, produce: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
+    """Consume vs produce rate (offsets per second); the gap between them is the trend."""
+    fig = _base("consume vs produce rate", height=300)
+    for frame, name, color, dash in (
+        (produce, "produce", GREY, "dot"),
+        (consume, "consume", SERIES_COLORS[0], "solid"),
+    ):
+        fig.add_trace(
+            go.Scatter(
+                x=frame["time"], y=frame["value"], name=name, mode="lines",
+                line={"color": color, "width": 2, "dash": dash}, connectgaps=False,
+                customdata=frame["utc"],
+                hovertemplate="%{y:,.1f} records/s<br>%{customdata}<extra>" + name + "</extra>",
+            )
+        )  # fmt: skip
+    fig.update_yaxes(title_text="rate (records/s)")
+    fig.update_xaxes(title_text=_time_axis_title(tz))
+    return fig
+
+
+def eta_over_time(eta: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
+    """Time to catch up; gaps where the group is not catching up (ETA undefined)."""
+    fig = _base("ETA to catch up (gap = not catching up)", height=260)
+    fig.add_trace(
+        go.Scatter(
+            x=eta["time"], y=eta["value"], mode="lines", name="ETA", connectgaps=False,
+            line={"color": SERIES_COLORS[2], "width": 2},
+            customdata=list(zip(eta["utc"], [fmt.seconds(v) for v in eta["value"]],
+                                strict=True)),
+            hovertemplate="ETA %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+        )
+    )  # fmt: skip
+    _seconds_axis(fig, list(eta["value"].dropna()), "ETA")
+    fig.update_xaxes(title_text=_time_axis_title(tz))
+    return fig
+
+
+def partition_heatmap(heatmap: Mapping[str, Any], tz: ZoneInfo) -> go.Figure:
+    """Partition x time matrix (``/api/v1/heatmap`` shape) with a sequential,
+    colour-blind-safe scale; missing cells show the grey background (a gap)."""
+    rows = list(heatmap.get("rows") or [])
+    epochs = [float(t) for t in heatmap.get("times") or []]
+    metric = heatmap.get("metric") or "staleness_s"
+    if not rows or not epochs:
+        return empty_figure("no partition history in this range yet")
+    labels = [f"{r.get('topic')}[{r.get('partition')}]" for r in rows]
+    z = [[math.nan if v is None else float(v) for v in r.get("values") or []] for r in rows]
+    finite = [v for row in z for v in row if not math.isnan(v)]
+    is_seconds = metric.endswith("_s")
+    text = [[fmt.seconds(v) if is_seconds else fmt.count(v) for v in row] for row in z]
+    nice = METRIC_NAMES.get(metric, metric)
+    fig = _base(f"{nice} by partition over time (grey = no data)", height=140 + 22 * len(rows))
+    colorbar: dict[str, Any] = {"title": {"text": "s" if is_seconds else "records"}}
+    if is_seconds and finite:
+        ticks, ticklabels = seconds_ticks(max(finite))
+        colorbar.update(tickvals=ticks, ticktext=ticklabels)
+    fig.add_trace(
+        go.Heatmap(
+            x=times(epochs, tz), y=labels, z=z, text=text, colorscale=HEATMAP_SCALE, zmin=0,
+            hoverongaps=False, colorbar=colorbar, xgap=0, ygap=1,
+            hovertemplate="%{y}<br>%{x}<br>" + nice + " %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_layout(plot_bgcolor=GAP, hovermode="closest")
+    fig.update_yaxes(title_text="topic[partition]", autorange="reversed", type="category")
+    fig.update_xaxes(title_text=_time_axis_title(tz), showgrid=False)
+    return fig
+
+
+# --- consistency ---------------------------------------------------------------------
+
+
+def visibility_percentiles(series: Sequence[Mapping[str, Any]], tz: ZoneInfo) -> go.Figure:
+    """Passive visibility latency p50/p99 per time bucket (seconds); gaps where no sample."""
+    fig = _base("visibility latency over time (passive)", height=300)
+    epochs = [float(s["t"]) for s in series]
+    when, utc = times(epochs, tz), utc_labels(epochs)
+    values: list[float] = []
+    for key, color in (("p50", SERIES_COLORS[0]), ("p99", SERIES_COLORS[1])):
+        ys = [math.nan if s.get(key) is None else float(s[key]) for s in series]
+        values += [v for v in ys if not math.isnan(v)]
+        fig.add_trace(
+            go.Scatter(
+                x=when, y=ys, name=key, mode="lines+markers", connectgaps=False,
+                line={"color": color, "width": 2}, marker={"size": 4},
+                customdata=list(zip(utc, [fmt.seconds(v) for v in ys], strict=True)),
+                hovertemplate=key + " %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+            )
+        )  # fmt: skip
+    _seconds_axis(fig, values, "command-to-visible latency")
+    fig.update_xaxes(title_text=_time_axis_title(tz))
+    return fig
+
+
+def visibility_histogram(histogram: Mapping[str, Any]) -> go.Figure:
+    """Counts per latency bucket ``(bounds[i-1], bounds[i]]`` as adjacent bars."""
+    bounds = [float(b) for b in histogram.get("bounds") or []]
+    counts = [int(c) for c in histogram.get("counts") or []]
+    fig = _base("visibility latency distribution", height=300)
+    if not bounds or not counts:
+        return empty_figure("no visibility samples in this range")
+    labels = []
+    for i, b in enumerate(bounds[: len(counts)]):
+        lower = bounds[i - 1] if i else 0.0
+        labels.append(f"{fmt.seconds(lower)}-{fmt.seconds(b)}")
+    fig.add_trace(
+        go.Bar(x=labels, y=counts[: len(labels)], marker_color=SERIES_COLORS[0],
+               hovertemplate="%{x}: %{y:,} samples<extra></extra>")
+    )  # fmt: skip
+    fig.update_xaxes(title_text="latency bucket", type="category")
+    fig.update_yaxes(title_text="samples")
+    fig.update_layout(bargap=0.05, hovermode="closest")
+    return fig
+
+
+def t_visibility(curves: Mapping[str, Sequence[Mapping[str, Any]]]) -> go.Figure:
+    """P(a read issued t s after the command sees it), one step line per source."""
+    fig = _base("t-visibility: chance a read t seconds later sees the write", height=320)
+    ts: list[float] = []
+    for i, (name, curve) in enumerate(curves.items()):
+        xs = [float(p["t"]) for p in curve]
+        ys = [float(p["p"]) for p in curve]
+        ts += xs
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, name=name, mode="lines", line_shape="hv",
+                line={"color": SERIES_COLORS[i % len(SERIES_COLORS)], "width": 2},
+                customdata=[fmt.seconds(x) for x in xs],
+                hovertemplate="after %{customdata}: %{y:.1%}<extra>" + name + "</extra>",
+            )
+        )  # fmt: skip
+    ticks, labels = seconds_ticks(max(ts) if ts else None, target=6)
+    fig.update_xaxes(title_text="t after the command was accepted", tickvals=ticks,
+                     ticktext=labels)  # fmt: skip
+    fig.update_yaxes(title_text="P(visible)", tickformat=".0%", range=[0, 1.02])
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def probe_results(recent: Sequence[Mapping[str, Any]], tz: ZoneInfo, name: str) -> go.Figure:
+    """Recent probe round trips: latency of visible ones; failures as marked points
+    on the axis with their reason (never as a latency of 0)."""
+    fig = _base(f"probe {name}: recent results", height=280)
+    ok = [r for r in recent if r.get("outcome") == "visible" and r.get("latency_s") is not None]
+    bad = [r for r in recent if r.get("outcome") != "visible"]
+    if ok:
+        epochs = [float(r["started_at"]) for r in ok]
+        fig.add_trace(
+            go.Scatter(
+                x=times(epochs, tz), y=[r["latency_s"] for r in ok], mode="markers",
+                name="visible", marker={"color": SERIES_COLORS[0], "size": 7},
+                customdata=list(zip(utc_labels(epochs),
+                                    [fmt.seconds(r["latency_s"]) for r in ok], strict=True)),
+                hovertemplate="visible after %{customdata[1]}<br>%{customdata[0]}<extra></extra>",
+            )
+        )  # fmt: skip
+    if bad:
+        epochs = [float(r["started_at"]) for r in bad]
+        fig.add_trace(
+            go.Scatter(
+                x=times(epochs, tz), y=[0] * len(bad), mode="markers", name="failed",
+                marker={"color": VERMILLION, "symbol": "x", "size": 10},
+                hovertext=[f"{r.get('outcome')}: {r.get('reason') or ''}" for r in bad],
+                hoverinfo="text+x",
+            )
+        )  # fmt: skip
+    _seconds_axis(fig, [r["latency_s"] for r in ok], "latency")
+    fig.update_xaxes(title_text=_time_axis_title(tz))
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+WINDOW_ORDER = ("5m", "30m", "1h", "6h", "period")
+
+
+def burn_rates(slos: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """Burn rate per SLO and window (1 = spending the budget exactly as fast as allowed)."""
+    fig = _base("error-budget burn rate by window (1 = on budget)", height=300)
+    for i, slo in enumerate(slos):
+        windows = slo.get("windows") or {}
+        names = [w for w in WINDOW_ORDER if w in windows]
+        ys = [windows[w].get("burn_rate") for w in names]
+        fig.add_trace(
+            go.Bar(
+                x=names, y=[math.nan if y is None else y for y in ys], name=str(slo.get("group")),
+                marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
+                hovertemplate="%{x}: burn rate %{y:.2f}<extra>" + str(slo.get("group"))
+                + "</extra>",
+            )
+        )  # fmt: skip
+    fig.add_hline(y=1, line={"color": INK, "dash": "dash", "width": 1})
+    fig.update_xaxes(title_text="window", type="category")
+    fig.update_yaxes(title_text="burn rate (x budget)")
+    fig.update_layout(barmode="group", hovermode="closest")
+    return fig
+
+
+# --- collector and demo ----------------------------------------------------------------
+
+
+def cycle_times(info: Mapping[str, Any]) -> go.Figure:
+    """Collector cycle duration (last, p50, p95) against its interval."""
+    names = ["last", "p50", "p95"]
+    keys = ["cycle_seconds_last", "cycle_seconds_p50", "cycle_seconds_p95"]
+    values = [info.get(k) for k in keys]
+    fig = _base("collection cycle duration", height=260)
+    fig.add_trace(
+        go.Bar(
+            y=names, x=[math.nan if v is None else v for v in values], orientation="h",
+            marker_color=SERIES_COLORS[0], text=[fmt.seconds(v) for v in values],
+            textposition="auto", hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    interval = info.get("interval_s")
+    top = [v for v in [*values, interval] if v is not None]
+    ticks, labels = seconds_ticks(max(top) if top else None)
+    if interval:
+        fig.add_vline(
+            x=interval, line={"color": VERMILLION, "dash": "dash"},
+            annotation_text=f"interval {fmt.seconds(interval)}", annotation_position="top",
+        )  # fmt: skip
+    fig.update_xaxes(title_text="seconds per cycle", tickvals=ticks, ticktext=labels)
+    fig.update_yaxes(title_text="", autorange="reversed", rangemode="normal")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def errors_by_kind(errors: Mapping[str, int]) -> go.Figure:
+    """Collector errors since start, by kind (zeros shown: a kind that never failed)."""
+    kinds = sorted(errors)
+    fig = _base("collector errors since start", height=max(200, 40 + 26 * len(kinds)))
+    if not kinds:
+        return empty_figure("this collector reports no error counters")
+    counts = [errors[k] for k in kinds]
+    fig.add_trace(
+        go.Bar(
+            y=kinds, x=counts, orientation="h", text=[f"{c:,}" for c in counts],
+            textposition="auto",
+            marker_color=[VERMILLION if c else "#C9D1D9" for c in counts],
+            hovertemplate="%{y}: %{x:,} errors<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="errors (count)", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed", rangemode="normal")
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def balances(rows: Sequence[tuple[str, float | None, str]]) -> go.Figure:
+    """One account's balance per source: (source, balance in cents or None, note).
+
+    A source that does not know the account yet is drawn as an empty bar with its
+    note ("not visible yet"), never as 0.
+    """
+    fig = _base("balance: write side vs read models", height=240)
+    names = [r[0] for r in rows]
+    values = [math.nan if r[1] is None else r[1] / 100 for r in rows]
+    text = [r[2] if r[1] is None else f"{r[1] / 100:,.2f} · {r[2]}" for r in rows]
+    colors = [SERIES_COLORS[0] if i == 0 else SERIES_COLORS[1] for i in range(len(rows))]
+    fig.add_trace(
+        go.Bar(
+            y=names, x=values, orientation="h", text=text, textposition="auto",
+            marker_color=colors, hovertemplate="%{y}: %{text}<extra></extra>",
+        )
+    )  # fmt: skip
+    fig.update_xaxes(title_text="balance (currency units)", rangemode="tozero")
+    fig.update_yaxes(autorange="reversed", rangemode="normal")
+    fig.update_layout(hovermode="closest", uniformtext={"minsize": 10, "mode": "show"})
+    return fig

@@ -1,0 +1,291 @@
+"""Pure shaping of collector JSON into what the pages show (no Streamlit, no I/O).
+
+Missing values stay missing (None/NaN), never 0: a gap in a chart, ``—`` in a table.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from dashboard.theme import NEEDS_ATTENTION, status_rank
+
+RANGES: dict[str, float] = {"5m": 300, "1h": 3600, "24h": 86400, "7d": 7 * 86400}
+
+
+def _value(v: Any) -> float | None:
+    if v is None:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def times(epochs: Sequence[float], tz: ZoneInfo) -> pd.DatetimeIndex:
+    """Epoch seconds -> naive wall-clock times in ``tz`` (what Plotly draws as is)."""
+    idx = pd.to_datetime(pd.Series(epochs, dtype="float64"), unit="s", utc=True)
+    return pd.DatetimeIndex(idx.dt.tz_convert(tz).dt.tz_localize(None))
+
+
+def utc_labels(epochs: Sequence[float]) -> list[str]:
+    idx = pd.to_datetime(pd.Series(epochs, dtype="float64"), unit="s", utc=True)
+    return list(idx.dt.strftime("%Y-%m-%d %H:%M:%S UTC"))
+
+
+def series_frame(answer: Mapping[str, Any] | None, tz: ZoneInfo) -> pd.DataFrame:
+    """``/api/v1/series`` -> columns ``epoch``, ``time`` (wall clock in ``tz``),
+    ``utc`` (text) and ``value`` (NaN where the collector had no value)."""
+    points = list((answer or {}).get("points") or [])
+    epochs = [float(p[0]) for p in points]
+    values = [_value(p[1]) for p in points]
+    return pd.DataFrame(
+        {
+            "epoch": pd.Series(epochs, dtype="float64"),
+            "time": times(epochs, tz),
+            "utc": utc_labels(epochs),
+            "value": pd.Series([math.nan if v is None else v for v in values], dtype="float64"),
+        }
+    )
+
+
+def sparkline(answer: Mapping[str, Any] | None) -> list[float | None]:
+    """Values of a series answer for a LineChartColumn; None where missing."""
+    return [_value(p[1]) for p in (answer or {}).get("points") or []]
+
+
+def flags(row: Mapping[str, Any]) -> str:
+    """Flags of a group or partition row as short words: ``no_commitx3 events_expired``."""
+    out = []
+    for key, word in (
+        ("no_commit_partitions", "no_commit"),
+        ("events_expired_partitions", "events_expired"),
+    ):
+        n = row.get(key) or 0
+        if n:
+            out.append(f"{word}x{n}" if n > 1 else word)
+    for key in ("no_commit", "events_expired", "clock_skew"):
+        if row.get(key) is True:
+            out.append(key)
+    committed, log_end = row.get("committed"), row.get("log_end")
+    if committed is not None and log_end is not None and committed > log_end:
+        out.append("offset_out_of_range")
+    if row.get("error"):
+        out.append("error")
+    return " ".join(out)
+
+
+def group_link(group: str, cluster: str | None, collector: str | None = None) -> str:
+    """Relative link to the group page; the selection lives in the query string."""
+    params = {"group": group}
+    if cluster:
+        params["cluster"] = cluster
+    if collector:
+        params["collector"] = collector
+    return "group?" + urlencode(params)
+
+
+GROUP_COLUMNS = [
+    "status",
+    "group",
+    "cluster",
+    "staleness_s",
+    "trend",
+    "offset_lag",
+    "eta_s",
+    "data_age_s",
+    "consume_rate",
+    "produce_rate",
+    "members",
+    "state",
+    "partitions",
+    "flags",
+    "open",
+]
+
+
+def groups_frame(
+    groups: Iterable[Mapping[str, Any]],
+    sparklines: Mapping[tuple[str, str], list[float | None]] | None = None,
+    collector: str | None = None,
+) -> pd.DataFrame:
+    """One row per group, worst first (status severity, then staleness).
+
+    ``sparklines`` maps (cluster, group) to recent staleness values; groups without
+    one get None (a blank cell, not a flat line). ``collector`` goes into the links
+    when several collectors are shown.
+    """
+    rows = []
+    sparks = sparklines or {}
+    for g in groups:
+        cluster, name = g.get("cluster") or "", g.get("group") or ""
+        rows.append(
+            {
+                "status": g.get("status") or "ERROR",
+                "group": name,
+                "cluster": cluster,
+                "staleness_s": _value(g.get("staleness_s")),
+                "trend": sparks.get((cluster, name)),
+                "offset_lag": _value(g.get("offset_lag")),
+                "eta_s": _value(g.get("eta_s")),
+                "data_age_s": _value(g.get("data_age_s")),
+                "consume_rate": _value(g.get("consume_rate")),
+                "produce_rate": _value(g.get("produce_rate")),
+                "members": _value(g.get("members")),
+                "state": g.get("state"),
+                "partitions": _value(g.get("partitions")),
+                "flags": flags(g),
+                "open": group_link(name, cluster, collector),
+                "_rank": status_rank(g.get("status")),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=[*GROUP_COLUMNS, "_rank"])
+    for column in ("staleness_s", "offset_lag", "eta_s", "data_age_s", "consume_rate"):
+        frame[column] = frame[column].astype("float64")
+    for column in ("produce_rate", "members", "partitions"):
+        frame[column] = frame[column].astype("float64")
+    frame = frame.sort_values(
+        ["_rank", "staleness_s", "group"], ascending=[True, False, True], na_position="last"
+    )
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def filter_groups(
+    frame: pd.DataFrame,
+    clusters: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    name: str = "",
+) -> pd.DataFrame:
+    """Rows matching every given filter (empty filter = all); ``name`` is a
+    case-insensitive substring."""
+    mask = pd.Series(True, index=frame.index)
+    if clusters:
+        mask &= frame["cluster"].isin(list(clusters))
+    if statuses:
+        mask &= frame["status"].isin(list(statuses))
+    if name.strip():
+        mask &= frame["group"].str.contains(name.strip(), case=False, regex=False)
+    return frame[mask]
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """The four numbers at the top of the Overview."""
+
+    worst_staleness_s: float | None
+    worst_group: str | None
+    worst_status: str | None
+    groups: int
+    needs_attention: int
+    attention_groups: tuple[str, ...]
+    slo_total: int
+    slo_meeting: int
+    slo_failing: tuple[str, ...]
+
+
+def headline(groups: Sequence[Mapping[str, Any]], slos: Sequence[Mapping[str, Any]]) -> Headline:
+    """Worst staleness (and its group), SLOs met, groups needing attention.
+
+    Groups with unknown staleness are not the "worst"; they count as needing
+    attention only through their status (ERROR/WARN/STALL/STOPPED).
+    """
+    known = [g for g in groups if _value(g.get("staleness_s")) is not None]
+    worst = max(known, key=lambda g: _value(g.get("staleness_s")) or 0.0, default=None)
+    attention = sorted(
+        (g for g in groups if (g.get("status") or "ERROR") in NEEDS_ATTENTION),
+        key=lambda g: (status_rank(g.get("status")), -(_value(g.get("staleness_s")) or 0.0)),
+    )
+    meeting = [s for s in slos if s.get("meeting_objective") is True]
+    failing = tuple(str(s.get("group")) for s in slos if s.get("meeting_objective") is False)
+    return Headline(
+        worst_staleness_s=_value(worst.get("staleness_s")) if worst else None,
+        worst_group=str(worst.get("group")) if worst else None,
+        worst_status=worst.get("status") if worst else None,
+        groups=len(groups),
+        needs_attention=len(attention),
+        attention_groups=tuple(str(g.get("group")) for g in attention),
+        slo_total=len(slos),
+        slo_meeting=len(meeting),
+        slo_failing=failing,
+    )
+
+
+def partitions_frame(detail: Mapping[str, Any]) -> pd.DataFrame:
+    """The group page's partition table: worst first, missing values kept as NaN."""
+    columns = [
+        "status",
+        "topic",
+        "partition",
+        "committed",
+        "log_end",
+        "offset_lag",
+        "staleness_s",
+        "staleness_method",
+        "data_age_s",
+        "consume_rate",
+        "produce_rate",
+        "eta_s",
+        "flags",
+        "error",
+    ]
+    rows = []
+    for p in detail.get("partitions") or []:
+        row = {c: p.get(c) for c in columns}
+        row["flags"] = flags(p)
+        row["_rank"] = status_rank(p.get("status"))
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=[*columns, "_rank"])
+    for c in ("committed", "log_end", "offset_lag", "staleness_s", "data_age_s", "eta_s"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    for c in ("consume_rate", "produce_rate"):
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    frame = frame.sort_values(
+        ["_rank", "staleness_s", "topic", "partition"],
+        ascending=[True, False, True, True],
+        na_position="last",
+    )
+    return frame.drop(columns="_rank").reset_index(drop=True)
+
+
+def heatmap_from_series(
+    group: str,
+    answers: Mapping[tuple[str, int], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Build the ``/api/v1/heatmap`` shape from per-partition series answers
+    (the fallback for a collector without that endpoint). Times are the union of
+    every series' bucket starts; a partition without a value at a time gets None."""
+    all_times = sorted({float(p[0]) for a in answers.values() for p in a.get("points") or []})
+    index = {t: i for i, t in enumerate(all_times)}
+    rows = []
+    for (topic, partition), answer in sorted(answers.items()):
+        values: list[float | None] = [None] * len(all_times)
+        for t, v in answer.get("points") or []:
+            values[index[float(t)]] = _value(v)
+        rows.append({"topic": topic, "partition": partition, "values": values})
+    return {"group": group, "metric": "staleness_s", "times": all_times, "rows": rows}
+
+
+def range_window(
+    name: str, now: float, custom: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """``(start, end)`` epoch seconds for a range name (5m, 1h, 24h, 7d) or ``custom``.
+
+    Unknown names fall back to 1h; a custom range with start >= end is widened to
+    one minute before its end.
+    """
+    if name == "custom" and custom is not None:
+        start, end = custom
+        return (start, end) if start < end else (end - 60, end)
+    return now - RANGES.get(name, 3600), now
+
+
+def series_step(start: float, end: float, points: int = 300) -> float:
+    """Bucket width giving about ``points`` points over the window (at least 1 s)."""
+    return max(1.0, (end - start) / points)
