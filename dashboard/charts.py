@@ -544,6 +544,10 @@ def balances(rows: Sequence[tuple[str, float | None, str]]) -> go.Figure:
             marker_color=colors, hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )  # fmt: skip
+    for name, value, note in rows:
+        if value is None:  # no bar: say why, at the start of its row
+            fig.add_annotation(x=0, y=name, text=note, showarrow=False, xanchor="left",
+                               font={"color": MUTED})  # fmt: skip
     fig.update_xaxes(title_text="balance (currency units)", rangemode="tozero")
     fig.update_yaxes(autorange="reversed", rangemode="normal")
     fig.update_layout(hovermode="closest", uniformtext={"minsize": 10, "mode": "show"})

@@ -1,0 +1,178 @@
+"""Every chart builder: shared template, units on axes, gaps stay gaps, status word
+next to every status colour, no pie / 3-D / rainbow."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+import pytest
+
+from dashboard import charts, data, fmt
+from dashboard.theme import HEATMAP_SCALE, STATUS_COLORS, TEMPLATE_NAME
+
+TZ = fmt.zone("Europe/Berlin")
+
+
+def frame(values, start=1_700_000_000.0, step=10.0):
+    return data.series_frame({"points": [[start + i * step, v] for i, v in enumerate(values)]},
+                             TZ)  # fmt: skip
+
+
+def assert_common(fig: go.Figure) -> None:
+    assert fig.layout.template.layout.colorway, "shared template applied"
+    for trace in fig.data:
+        assert trace.type not in ("pie", "scatter3d", "surface", "mesh3d")
+
+
+def annotation_texts(fig: go.Figure) -> str:
+    return " ".join(a.text or "" for a in fig.layout.annotations)
+
+
+PIPELINE = {
+    "name": "bank", "cluster": "local", "commands_topic": "bank.commands",
+    "events_topic": "bank.events", "staleness_s": 3.5,
+    "handler": {"group": "bank-command-handler", "status": "OK", "offset_lag": 0,
+                "staleness_s": 0.0},
+    "projections": [
+        {"group": "bank-balances", "status": "STALL", "offset_lag": 120, "staleness_s": 3.5},
+        {"group": "bank-activity", "status": None, "offset_lag": None, "staleness_s": None},
+    ],
+}  # fmt: skip
+
+
+def test_pipeline_flow_colours_by_status_with_the_word():
+    fig = charts.pipeline_flow(PIPELINE)
+    assert_common(fig)
+    fills = [s.fillcolor for s in fig.layout.shapes]
+    assert STATUS_COLORS["OK"] in fills and STATUS_COLORS["STALL"] in fills
+    text = annotation_texts(fig)
+    for word in ("bank.commands", "bank.events", "STALL", "OK", "UNKNOWN", "3.5 s", "lag 120"):
+        assert word in text
+    # the stage nobody has seen is grey and says UNKNOWN, its numbers are "—", not 0
+    assert STATUS_COLORS["ERROR"] in fills
+    assert "<b>UNKNOWN</b> · — · lag —" in text
+    assert "3.5 s" in fig.layout.title.text
+    arrows = [a for a in fig.layout.annotations if a.showarrow]
+    assert len(arrows) == 2 + 2 * 2  # commands->handler->events, events->proj->read model
+
+
+def test_lag_over_time_gaps_units_and_annotations():
+    staleness = {"orders": frame([1.0, None, 3.0])}
+    lag = {"orders": frame([10, None, 30])}
+    notes = [
+        {"at": 1_700_000_010.0, "kind": "status_change", "group": "g", "message": "OK -> STALL"},
+        {"at": 1_700_000_015.0, "kind": "status_change", "group": "g", "message": "STALL -> OK"},
+        {"at": 1_700_000_020.0, "kind": "collector_start", "group": None, "message": "started"},
+    ]
+    fig = charts.lag_over_time(staleness, lag, notes, TZ, "t")
+    assert_common(fig)
+    line = fig.data[0]
+    assert math.isnan(line.y[1]) and line.connectgaps is False
+    assert fig.layout.yaxis.title.text == "staleness"
+    assert "s" in fig.layout.yaxis.ticktext[1]
+    assert fig.layout.yaxis2.title.text == "offset lag (records)"
+    assert "Europe/Berlin" in fig.layout.xaxis2.title.text
+    markers = [t for t in fig.data if t.name == "events"]
+    assert len(markers) == 1 and len(markers[0].x) == 3
+    assert "UTC" in markers[0].hovertext[0]
+    # a turn for the worse and a restart get a line; recovering to OK only a marker
+    assert len(fig.layout.shapes) == 2
+
+
+def test_seconds_ticks_read_as_durations():
+    values, labels = charts.seconds_ticks(200)
+    assert values[0] == 0 and values[-1] >= 200
+    assert "1 min" in labels or "2 min" in labels
+    assert charts.seconds_ticks(None)[1][0] == "0 s"
+
+
+def test_rates_and_eta():
+    fig = charts.rates(frame([1.0, 2.0]), frame([2.0, None]), TZ)
+    assert_common(fig)
+    assert {t.name for t in fig.data} == {"consume", "produce"}
+    assert fig.layout.yaxis.title.text == "rate (records/s)"
+    eta = charts.eta_over_time(frame([None, 30.0]), TZ)
+    assert math.isnan(eta.data[0].y[0])
+    assert eta.layout.yaxis.title.text == "ETA"
+
+
+def test_partition_heatmap_sequential_scale_and_gaps():
+    heat = {"metric": "staleness_s", "times": [1_700_000_000, 1_700_000_060],
+            "rows": [{"topic": "t", "partition": 0, "values": [1.0, None]},
+                     {"topic": "t", "partition": 1, "values": [0.0, 90.0]}]}  # fmt: skip
+    fig = charts.partition_heatmap(heat, TZ)
+    assert_common(fig)
+    trace = fig.data[0]
+    assert trace.type == "heatmap"
+    assert list(trace.y) == ["t[0]", "t[1]"]
+    assert math.isnan(trace.z[0][1]) and trace.z[1][0] == 0.0
+    assert trace.text[1][1] == "1 min 30 s"
+    cividis = go.Heatmap(colorscale=HEATMAP_SCALE).colorscale
+    assert trace.colorscale == cividis
+    assert "staleness" in fig.layout.title.text
+    empty = charts.partition_heatmap({"times": [], "rows": []}, TZ)
+    assert "no partition history" in annotation_texts(empty)
+
+
+def test_visibility_charts():
+    series = [{"t": 1_700_000_000, "p50": 0.2, "p99": 1.1, "count": 5},
+              {"t": 1_700_000_060, "p50": None, "p99": None, "count": 0}]  # fmt: skip
+    fig = charts.visibility_percentiles(series, TZ)
+    assert_common(fig)
+    assert math.isnan(fig.data[0].y[1])
+    hist = charts.visibility_histogram({"bounds": [0.1, 1, 10], "counts": [3, 5, 0]})
+    assert list(hist.data[0].x) == ["0 s-100 ms", "100 ms-1.0 s", "1.0 s-10 s"]
+    assert hist.layout.yaxis.title.text == "samples"
+    curve = charts.t_visibility({"probe": [{"t": 0.1, "p": 0.5}, {"t": 1.0, "p": 1.0}]})
+    assert curve.data[0].line.shape == "hv"
+    assert curve.layout.yaxis.tickformat == ".0%"
+
+
+def test_probe_results_failures_are_marked_not_zero_latency():
+    recent = [
+        {"started_at": 1_700_000_000, "latency_s": 0.3, "outcome": "visible"},
+        {"started_at": 1_700_000_005, "latency_s": None, "outcome": "timeout",
+         "reason": "not visible within 30 s"},
+    ]  # fmt: skip
+    fig = charts.probe_results(recent, TZ, "bank")
+    ok, bad = fig.data
+    assert list(ok.y) == [0.3]
+    assert bad.name == "failed" and "timeout: not visible within 30 s" in bad.hovertext[0]
+
+
+def test_burn_rates_windows_in_order_with_the_budget_line():
+    slos = [{"group": "g", "windows": {"1h": {"burn_rate": 0.5}, "5m": {"burn_rate": 3.0},
+                                       "period": {"burn_rate": None}}}]  # fmt: skip
+    fig = charts.burn_rates(slos)
+    assert list(fig.data[0].x) == ["5m", "1h", "period"]
+    assert math.isnan(fig.data[0].y[2])
+    assert fig.layout.shapes[0].y0 == 1
+
+
+def test_collector_charts():
+    fig = charts.cycle_times({"cycle_seconds_last": 0.2, "cycle_seconds_p50": None,
+                              "cycle_seconds_p95": 0.5, "interval_s": 1.0})  # fmt: skip
+    assert list(fig.data[0].text) == ["200 ms", "—", "500 ms"]
+    assert math.isnan(fig.data[0].x[1])
+    assert fig.layout.xaxis.title.text == "seconds per cycle"
+    errors = charts.errors_by_kind({"list_offsets": 2, "cycle": 0})
+    assert list(errors.data[0].y) == ["cycle", "list_offsets"]
+    assert errors.data[0].marker.color[1] == charts.VERMILLION
+    assert "no error counters" in annotation_texts(charts.errors_by_kind({}))
+
+
+@pytest.mark.parametrize("missing", [None])
+def test_balances_missing_is_said_not_zero(missing):
+    fig = charts.balances([("write side", 12345, "events"), ("read model", missing, "not yet")])
+    bars = fig.data[0]
+    assert bars.x[0] == 123.45 and math.isnan(bars.x[1])
+    assert "not yet" in annotation_texts(fig)
+
+
+def test_every_builder_uses_the_template():
+    figs = [charts.pipeline_flow(PIPELINE), charts.empty_figure("x"),
+            charts.rates(frame([1.0]), frame([1.0]), TZ)]  # fmt: skip
+    for fig in figs:
+        assert fig.layout.template.layout.font.family.startswith("Inter")
+    assert TEMPLATE_NAME == "lagwatch"

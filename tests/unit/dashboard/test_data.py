@@ -1,0 +1,106 @@
+"""Shaping collector JSON for the pages: order, filters, headline, gaps stay gaps."""
+
+from __future__ import annotations
+
+import math
+
+from dashboard import data, fmt
+
+
+def group(name, status, staleness, **extra):
+    return {"cluster": "c", "group": name, "status": status, "staleness_s": staleness,
+            "offset_lag": 3, **extra}  # fmt: skip
+
+
+def test_groups_frame_worst_first_and_missing_kept():
+    rows = [
+        group("a", "OK", 1.0),
+        group("b", "STALL", 5.0),
+        group("c", "WARN", None, eta_s=None),
+        group("d", "STALL", 50.0, no_commit_partitions=2),
+    ]
+    frame = data.groups_frame(rows, sparklines={("c", "a"): [0.1, None, 0.3]})
+    assert list(frame["group"]) == ["d", "b", "c", "a"]
+    assert math.isnan(frame.loc[frame["group"] == "c", "staleness_s"].iloc[0])
+    assert frame.loc[frame["group"] == "a", "trend"].iloc[0] == [0.1, None, 0.3]
+    assert frame.loc[frame["group"] == "b", "trend"].iloc[0] is None
+    assert frame.loc[frame["group"] == "d", "flags"].iloc[0] == "no_commitx2"
+    assert frame.loc[frame["group"] == "a", "open"].iloc[0] == "group?group=a&cluster=c"
+
+
+def test_group_link_encodes_reserved_characters():
+    assert data.group_link("team/a b", "c1") == "group?group=team%2Fa+b&cluster=c1"
+
+
+def test_filter_groups_by_cluster_status_and_name():
+    frame = data.groups_frame(
+        [group("orders-view", "OK", 1), group("billing", "STALL", 2), group("Orders-x", "WARN", 3)]
+    )
+    assert set(data.filter_groups(frame, name="ORDERS")["group"]) == {"orders-view", "Orders-x"}
+    assert list(data.filter_groups(frame, statuses=["STALL"])["group"]) == ["billing"]
+    assert data.filter_groups(frame, clusters=["other"]).empty
+    assert len(data.filter_groups(frame)) == 3
+
+
+def test_headline():
+    rows = [group("a", "OK", 1.0), group("b", "STALL", 5.0), group("c", "ERROR", None)]
+    slos = [{"group": "a", "meeting_objective": True}, {"group": "b", "meeting_objective": False}]
+    head = data.headline(rows, slos)
+    assert (head.worst_group, head.worst_staleness_s, head.worst_status) == ("b", 5.0, "STALL")
+    assert head.needs_attention == 2
+    assert head.attention_groups == ("b", "c")
+    assert (head.slo_meeting, head.slo_total, head.slo_failing) == (1, 2, ("b",))
+
+
+def test_headline_without_known_staleness():
+    head = data.headline([group("a", "ERROR", None)], [])
+    assert head.worst_group is None and head.worst_staleness_s is None
+    assert head.slo_total == 0
+
+
+def test_series_frame_keeps_gaps_and_converts_to_the_zone():
+    answer = {"points": [[0, 1.5], [60, None], [120, 0.0]]}
+    frame = data.series_frame(answer, fmt.zone("Europe/Berlin"))
+    assert math.isnan(frame["value"].iloc[1])
+    assert frame["value"].iloc[2] == 0.0
+    assert str(frame["time"].iloc[0]) == "1970-01-01 01:00:00"
+    assert frame["utc"].iloc[0] == "1970-01-01 00:00:00 UTC"
+    assert data.series_frame(None, fmt.zone("UTC")).empty
+
+
+def test_partitions_frame_flags_and_order():
+    detail = {
+        "partitions": [
+            {"topic": "t", "partition": 0, "status": "OK", "staleness_s": 0.0, "committed": 5,
+             "log_end": 5},
+            {"topic": "t", "partition": 1, "status": "STALL", "staleness_s": 9.0,
+             "committed": 7, "log_end": 5, "no_commit": False},
+            {"topic": "t", "partition": 2, "status": "OK", "staleness_s": None,
+             "committed": None, "log_end": 3, "no_commit": True},
+        ]
+    }  # fmt: skip
+    frame = data.partitions_frame(detail)
+    assert list(frame["partition"]) == [1, 0, 2]
+    assert frame["flags"].iloc[0] == "offset_out_of_range"
+    assert frame["flags"].iloc[2] == "no_commit"
+    assert math.isnan(frame["committed"].iloc[2])
+
+
+def test_heatmap_from_series_aligns_times_and_leaves_holes():
+    answers = {
+        ("t", 0): {"points": [[0, 1.0], [10, 2.0]]},
+        ("t", 1): {"points": [[10, 3.0], [20, None]]},
+    }
+    heat = data.heatmap_from_series("g", answers)
+    assert heat["times"] == [0.0, 10.0, 20.0]
+    assert heat["rows"][0]["values"] == [1.0, 2.0, None]
+    assert heat["rows"][1]["values"] == [None, 3.0, None]
+
+
+def test_range_window():
+    assert data.range_window("5m", 1000.0) == (700.0, 1000.0)
+    assert data.range_window("bogus", 5000.0) == (1400.0, 5000.0)
+    assert data.range_window("custom", 0, (10.0, 20.0)) == (10.0, 20.0)
+    assert data.range_window("custom", 0, (30.0, 20.0)) == (-40.0, 20.0)
+    assert data.series_step(0, 300) == 1.0
+    assert data.series_step(0, 86400) == 288.0
