@@ -1,4 +1,4 @@
-# lagwatch: collector, demo bank and benchmarks in one image (no Java needed inside:
+# lagwatch: collector, dashboard and demo bank in one image (no Java needed inside:
 # in compose, Kafka runs from the apache/kafka image).
 FROM python:3.11-slim
 WORKDIR /app

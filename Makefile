@@ -45,10 +45,10 @@ test: venv system-deps kafka-jars lint ## set everything up and run the whole su
 	$(BIN)/pytest -ra
 
 unit: venv ## unit tests only (no services)
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -m "not integration"
 
 integration: venv system-deps kafka-jars ## integration tests only (real broker)
-	$(BIN)/pytest -ra tests/integration
+	$(BIN)/pytest -ra -m integration
 
 demo: venv kafka-jars ## set everything up and run the whole local stack (Ctrl-C to stop)
 	scripts/demo.sh

@@ -17,19 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from collectors import lag, lag_columns
-from collectors.committed_offsets import CommittedOffsetsFromLog
-from collectors.cycle_layout import Layout, LogPartition, Slots, build_layout
-from collectors.cycle_rollups import rollups_from_columns
-from collectors.kafka_source import (
+from collectors.core import kernels, lag
+from collectors.core.kernels import NONE, Bools, Floats, Ints
+from collectors.core.model import (
     CommittedOffsets,
     GroupDescription,
-    KafkaOffsetsSource,
-    TopicPart,
-    Watermarks,
-)
-from collectors.lag_columns import NONE, Bools, Floats, Ints
-from collectors.model import (
     GroupLag,
     GroupTopicLag,
     LogEndPoint,
@@ -37,16 +29,19 @@ from collectors.model import (
     PartitionLag,
     StalenessMethod,
     Status,
+    TimesRequest,
+    TopicPart,
+    Watermarks,
 )
-from collectors.partition_table import METHOD_CODE, PartitionColumns, PartitionTable
-from collectors.record_times import RecordTimesReader, TimesRequest
+from collectors.core.partition_table import PartitionColumns, PartitionTable
+from collectors.core.ports import OffsetsSource, RecordTimesSource
+from collectors.core.rollup_columns import rollups_from_columns
+from collectors.core.slots import Layout, LogPartition, Slots, build_layout
+from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
 
 ESTIMATION_POINTS = 600  # log_end change points kept per partition for interpolation
 
-_EXACT = METHOD_CODE[StalenessMethod.EXACT]
-_ESTIMATED = METHOD_CODE[StalenessMethod.ESTIMATED]
-_UNKNOWN = METHOD_CODE[StalenessMethod.UNKNOWN]
-_ERROR = lag_columns.CODE[Status.ERROR]
+_ERROR = kernels.CODE[Status.ERROR]
 
 
 class GroupFilter:
@@ -86,7 +81,7 @@ class ClusterCollector:
     def __init__(
         self,
         cluster: str,
-        connect: Callable[[], tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]],
+        connect: Callable[[], tuple[OffsetsSource, dict[bool, RecordTimesSource] | None]],
         group_filter: Callable[[str], bool],
         read_committed: Callable[[str], bool],
         window: int = 10,
@@ -173,7 +168,7 @@ class ClusterCollector:
         )
         self._push_log_ends(now, layout, log_end)
         self._slots.advance(now, commits, log_end)
-        produce = lag_columns.rates(
+        produce = kernels.rates(
             self._slots.log_end_points(), len(log_end), now, self._rate_window_s
         )
         members = _members(layout, descriptions)
@@ -278,25 +273,22 @@ class ClusterCollector:
     ) -> PartitionColumns:
         """Every column of this cycle's rows; unreadable rows are ERROR with unknowns."""
         slots = self._slots
-        lags, no_commit, expired = lag_columns.offset_lags(log_start, log_end, commits)
+        lags, no_commit, expired = kernels.offset_lags(log_start, log_end, commits)
         lags[~readable] = NONE
         no_commit &= readable
         expired &= readable
         has_times = slots.t_have & (slots.t_commit == commits) & (log_end != NONE) & readable
 
-        exact, skew = lag_columns.exact_staleness(now, lags, slots.first_ts)
-        age, age_skew = lag_columns.ages(now, slots.last_ts)
+        exact, skew = kernels.exact_staleness(now, lags, slots.first_ts)
+        age, age_skew = kernels.ages(now, slots.last_ts)
         estimated = self._estimated(now, layout, lags, commits, ~has_times)
-        staleness = np.where(has_times, exact, estimated)
-        method = np.where(
-            has_times, _EXACT, np.where(np.isnan(estimated), _UNKNOWN, _ESTIMATED)
-        ).astype(np.int64)
+        staleness, method = kernels.choose_staleness(has_times, exact, estimated)
 
-        consume = lag_columns.rates(slots.commit_points(), len(commits), now, self._rate_window_s)
+        consume = kernels.rates(slots.commit_points(), len(commits), now, self._rate_window_s)
         consume = np.where(readable, consume, np.nan)
         produce = np.where(readable, produce, np.nan)
         window = slots.observe(readable, commits, log_end, lags, staleness, members)
-        status = lag_columns.evaluate(window)
+        status = kernels.evaluate(window)
         status[~readable] = _ERROR
         return PartitionColumns(
             log_start=np.where(readable, log_start, NONE),
@@ -311,7 +303,7 @@ class ClusterCollector:
             clock_skew=has_times & (skew | age_skew),
             consume_rate=consume,
             produce_rate=produce,
-            eta_s=lag_columns.eta(lags, consume, produce),
+            eta_s=kernels.eta(lags, consume, produce),
             status=status,
             errors={},
         )

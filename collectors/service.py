@@ -12,34 +12,30 @@ Threads:
 from __future__ import annotations
 
 import logging
-import math
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from collectors.committed_offsets import CommittedOffsetsFromLog
-from collectors.cycle import ClusterCollector, GroupFilter
-from collectors.cycle_rollups import build_rollups
-from collectors.kafka_source import KafkaOffsetsSource
-from collectors.model import (
+from collectors.core.annotations import cluster_health_change, status_changes
+from collectors.core.model import (
     Annotation,
     ClusterHealth,
     CollectorStats,
     GroupLag,
     GroupTopicLag,
     PartitionLag,
-    SloState,
     Snapshot,
     Status,
 )
-from collectors.offsets_log import CommittedOffsetsLog
-from collectors.partition_table import PartitionRows
-from collectors.record_times import RecordTimesReader
-from collectors.settings import ClusterSettings, Settings
-from collectors.write_backlog import WriteBacklog
+from collectors.core.partition_table import PartitionRows
+from collectors.core.rollup_columns import build_rollups
+from collectors.core.slo import SloCounter, SloRule
+from collectors.cycle import ClusterCollector
+from collectors.kafka.errors import error_text
+from collectors.settings import Settings
+from collectors.store.backlog import WriteBacklog
 
 log = logging.getLogger("lagwatch.collector")
 
@@ -102,83 +98,23 @@ class _Counters:
         )
 
 
-class _Slo:
-    """Cumulative good/total staleness observations per (cluster, group)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._rules = [(re.compile(s.group), s) for s in settings.slo]
-        self._counts: dict[tuple[str, str], list[int]] = {}
-
-    def observe(self, groups: list[GroupLag]) -> tuple[SloState, ...]:
-        states = []
-        for group in groups:
-            rule = next((s for p, s in self._rules if p.fullmatch(group.group)), None)
-            if rule is None:
-                continue
-            counts = self._counts.setdefault((group.cluster, group.group), [0, 0])
-            if group.lag.staleness_s is not None:
-                counts[0] += 1
-                counts[1] += group.lag.staleness_s <= rule.target_s
-            states.append(
-                SloState(group.cluster, group.group, rule.target_s, rule.objective, *counts)
-            )
-        return tuple(states)
-
-
-def build_cluster(
-    settings: ClusterSettings, window: int, rate_window_s: float, interval_s: float = 1.0
-) -> ClusterCollector:
-    config = settings.kafka_config()
-
-    def connect() -> tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]:
-        readers = None
-        if settings.read_records:
-            readers = {rc: RecordTimesReader(config, read_committed=rc) for rc in (False, True)}
-        return KafkaOffsetsSource(config, request_timeout_s=settings.request_timeout_s), readers
-
-    rc_patterns = [re.compile(p) for p in settings.read_committed_groups]
-    group_filter = GroupFilter(settings.include, settings.exclude)
-    from_log = None
-    if settings.committed_offsets != "admin":
-        from_log = CommittedOffsetsFromLog(
-            lambda: CommittedOffsetsLog(config, group_filter),
-            settings.committed_offsets,
-            settings.request_timeout_s,
-        )
-    return ClusterCollector(
-        cluster=settings.name,
-        connect=connect,
-        group_filter=group_filter,
-        read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
-        window=window,
-        rate_window_s=rate_window_s,
-        # Enough cycles to span the rate window, plus one older point and spares for
-        # cycles that start a little early or late.
-        rate_points=math.ceil(rate_window_s / interval_s) + 4,
-        committed_from_log=from_log,
-    )
-
-
 class CollectorService:
     """Owns the cycle loop and the latest snapshot. ``store`` may be None (no history)."""
 
     def __init__(
         self,
         settings: Settings,
+        clusters: list[ClusterCollector],
         store=None,
         clock: Callable[[], float] = time.time,
-        clusters: list[ClusterCollector] | None = None,
     ) -> None:
+        """``clusters``: one collector per configured cluster (``bootstrap.build_clusters``)."""
         self.settings = settings
         self._store = store
         self._clock = clock
-        section = settings.collector
-        self._clusters = clusters or [
-            build_cluster(c, section.window, section.rate_window_s, section.interval_s)
-            for c in settings.clusters
-        ]
+        self._clusters = clusters
         self._counters = _Counters(started_at=clock())
-        self._slo = _Slo(settings)
+        self._slo = SloCounter([SloRule(s.group, s.target_s, s.objective) for s in settings.slo])
         self._health: dict[str, ClusterHealth] = {}
         self._group_status: dict[tuple[str, str], Status] = {}
         self._snapshot: Snapshot | None = None
@@ -204,7 +140,7 @@ class CollectorService:
             try:
                 result = cluster.collect(self._clock)
             except Exception as error:  # the cluster as a whole is unreachable
-                message = _short(error)
+                message = error_text(error)
                 self._counters.error("cluster_unreachable")
                 annotations += self._set_health(cluster.cluster, False, message)
                 rows = cluster.error_rows(self._clock(), message)
@@ -222,7 +158,7 @@ class CollectorService:
                 self._counters.error(kind)
                 log.warning("%s: %s", kind, message)
             annotations += self._set_health(cluster.cluster, True, None)
-        annotations += self._status_changes(groups)
+        annotations += status_changes(self._group_status, groups)
         duration = time.perf_counter() - started
         self._counters.observe(duration)
         now = self._clock()
@@ -248,36 +184,14 @@ class CollectorService:
 
     def _set_health(self, cluster: str, up: bool, error: str | None) -> list[Annotation]:
         before = self._health.get(cluster)
-        last = self._clock() if up else (before.last_success_at if before else None)
+        now = self._clock()
+        last = now if up else (before.last_success_at if before else None)
         self._health[cluster] = ClusterHealth(cluster, up, last, error)
-        if before is None or before.up != up:
-            text = "cluster reachable" if up else f"cluster unreachable: {error}"
-            if before is not None or not up:
-                log.warning("%s: %s", cluster, text)
-                return [
-                    Annotation(
-                        self._clock(), "cluster_" + ("up" if up else "down"), cluster, None, text
-                    )
-                ]
-        return []
-
-    def _status_changes(self, groups: list[GroupLag]) -> list[Annotation]:
-        out = []
-        for group in groups:
-            key = (group.cluster, group.group)
-            before = self._group_status.get(key)
-            if before is not None and before != group.lag.status:
-                out.append(
-                    Annotation(
-                        group.observed_at,
-                        "status_change",
-                        group.cluster,
-                        group.group,
-                        f"{before} -> {group.lag.status}",
-                    )
-                )
-            self._group_status[key] = group.lag.status
-        return out
+        change = cluster_health_change(now, cluster, before.up if before else None, up, error)
+        if change is None:
+            return []
+        log.warning("%s: %s", cluster, change.message)
+        return [change]
 
     # --- threads -----------------------------------------------------------------------
 
@@ -343,12 +257,3 @@ class CollectorService:
     def drain(self, timeout_s: float = 10.0) -> bool:
         """Wait until the writer has written everything handed over so far."""
         return self._writes.drain(timeout_s)
-
-
-_SECRET = re.compile(r"(password|secret|token|key)(\s*[=:]\s*)\S+", re.IGNORECASE)
-
-
-def _short(error: BaseException) -> str:
-    inner = error.args[0] if getattr(error, "args", None) else error
-    text = inner.str() if hasattr(inner, "str") else str(inner)
-    return _SECRET.sub(r"\1\2***", text)[:300]

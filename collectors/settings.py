@@ -21,25 +21,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from collectors.core.redact import MASK, is_secret_key, mask_config
 
 DEFAULT_LISTEN = "127.0.0.1:9477"
 DEFAULT_BOOTSTRAP = "127.0.0.1:9092"
-_SECRET_KEY = re.compile(r"password|secret|jaas|token|(^|\.)key($|\.)|\.pem$", re.IGNORECASE)
-MASK = "***"
+
+KafkaValue = str | int | float | bool | SecretStr
 
 
 class ConfigError(ValueError):
     """A config problem; the message names the key and what would be right."""
-
-
-def is_secret_key(key: str) -> bool:
-    """``sasl.password``, ``ssl.key.pem``, ``sasl.oauthbearer.client.secret`` … are secret."""
-    return bool(_SECRET_KEY.search(key))
-
-
-def mask_kafka_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: (MASK if is_secret_key(k) else v) for k, v in config.items()}
 
 
 class _Strict(BaseModel):
@@ -65,9 +66,20 @@ class ClusterSettings(_Strict):
     # Where committed offsets come from: see collectors/committed_offsets.py.
     committed_offsets: Literal["auto", "offsets_topic", "admin"] = "auto"
     request_timeout_s: float = Field(default=10.0, gt=0)
-    kafka: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    # Any librdkafka setting; values of secret keys (collectors.core.redact) are SecretStr.
+    kafka: dict[str, KafkaValue] = Field(default_factory=dict)
 
     _patterns = field_validator("include", "exclude", "read_committed_groups")(_check_patterns)
+
+    @field_validator("kafka", mode="before")
+    @classmethod
+    def _secrets(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        return {
+            k: SecretStr(v) if is_secret_key(k) and isinstance(v, str) else v
+            for k, v in value.items()
+        }
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -80,11 +92,17 @@ class ClusterSettings(_Strict):
 
     def kafka_config(self) -> dict[str, Any]:
         """The librdkafka config, secrets included: hand it to clients, never print it."""
-        return {**self.kafka, "bootstrap.servers": self.bootstrap_servers}
+        plain = {
+            k: v.get_secret_value() if isinstance(v, SecretStr) else v
+            for k, v in self.kafka.items()
+        }
+        return {**plain, "bootstrap.servers": self.bootstrap_servers}
 
     def masked(self) -> dict[str, Any]:
         data = self.model_dump()
-        data["kafka"] = mask_kafka_config(self.kafka)
+        data["kafka"] = mask_config(
+            {k: MASK if isinstance(v, SecretStr) else v for k, v in self.kafka.items()}
+        )
         return data
 
     def __repr__(self) -> str:  # never leak secrets through repr/logging

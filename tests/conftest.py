@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Kafka broker for the session, fresh names per test."""
+"""Shared fixtures: a real Kafka broker for the session, fresh names per test, and
+topic creation on it (integration and e2e tests)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,22 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from confluent_kafka.admin import AdminClient, NewTopic
+
+_SERVICES = Path(__file__).parent
+_NEEDS_SERVICES = (_SERVICES / "integration", _SERVICES / "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/integration and tests/e2e is marked ``integration``.
+
+    A ``pytestmark`` in a conftest.py applies to nothing, so the mark is given here;
+    ``pytest -m "not integration"`` then runs the unit tests alone, without a broker.
+    """
+    for item in items:
+        path = Path(str(item.fspath))
+        if any(root in path.parents for root in _NEEDS_SERVICES):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +37,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if env := os.environ.get("LAGWATCH_BOOTSTRAP"):
         yield env
         return
-    from collectors import kafka_local
+    from collectors.devtools import kafka_local
 
     port = kafka_local.free_port()
     data_dir: Path = tmp_path_factory.mktemp("kafka")
@@ -50,3 +67,23 @@ def topic_name(unique_name: Callable[[str], str]) -> Callable[[], str]:
 @pytest.fixture
 def group_name(unique_name: Callable[[str], str]) -> Callable[[], str]:
     return lambda: unique_name("group")
+
+
+@pytest.fixture(scope="session")
+def admin(kafka_bootstrap: str) -> AdminClient:
+    return AdminClient({"bootstrap.servers": kafka_bootstrap})
+
+
+@pytest.fixture
+def create_topic(admin: AdminClient, topic_name: Callable[[], str]) -> Callable[..., str]:
+    """Create a fresh topic and wait until it exists; returns its name."""
+
+    def create(partitions: int = 1, config: dict[str, str] | None = None) -> str:
+        name = topic_name()
+        futures = admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1, config=config or {})]
+        )
+        futures[name].result(timeout=30)
+        return name
+
+    return create

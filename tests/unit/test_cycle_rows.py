@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from collectors.model import PartitionKey, PartitionLag, StalenessMethod, Status
-from collectors.partition_table import _new_partition_lag
+from collectors.core.model import PartitionKey, PartitionLag, StalenessMethod, Status
+from collectors.core.partition_table import _new_partition_lag
 
 
 def test_fast_partition_lag_equals_the_dataclass_constructor() -> None:

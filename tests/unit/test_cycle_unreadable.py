@@ -7,9 +7,15 @@ Kafka adapters; the integration tests cover the same cycle against a real broker
 
 from __future__ import annotations
 
+from collectors.core.model import (
+    CommittedOffsets,
+    GroupDescription,
+    GroupListing,
+    RecordTimes,
+    Status,
+    Watermarks,
+)
 from collectors.cycle import ClusterCollector
-from collectors.kafka_source import CommittedOffsets, GroupDescription, GroupListing, Watermarks
-from collectors.model import RecordTimes, Status
 
 
 class FakeSource:

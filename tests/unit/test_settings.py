@@ -2,7 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from collectors.settings import ConfigError, load_settings, mask_kafka_config
+from collectors.core.redact import mask_config as mask_kafka_config
+from collectors.settings import ConfigError, load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

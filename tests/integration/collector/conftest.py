@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer, Producer
 
-from collectors.model import GroupLag, PartitionLag, Snapshot
+from collectors.bootstrap import build_service
+from collectors.core.model import GroupLag, PartitionLag, Snapshot
 from collectors.service import CollectorService
 from collectors.settings import load_settings
-from collectors.store import Store
-from tests.integration.kafka_helpers import commit, produce, wait_until
+from collectors.store.db import Store
+from tests.kafka_helpers import commit, produce, wait_until
 
 __all__ = ["commit", "produce", "wait_until"]
 
@@ -82,7 +83,7 @@ def make_collector(
         if store:
             db = Store(tmp_path / f"lw-{len(stores)}.duckdb")
             stores.append(db)
-        service = CollectorService(settings, store=db)
+        service = build_service(settings, store=db)
         services.append(service)
         return Collector(service)
 

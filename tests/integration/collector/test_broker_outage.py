@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from collectors import kafka_local
-from collectors.model import Status
+from collectors.core.model import Status
+from collectors.devtools import kafka_local
 
 from .conftest import commit, group_row, produce, wait_until
 
@@ -22,7 +22,7 @@ def test_broker_restart_mid_run_is_survived(
         group = group_name()
         commit(state.bootstrap, group, "outage-topic", 3)
 
-        from collectors.service import CollectorService
+        from collectors.bootstrap import build_service
         from collectors.settings import load_settings
 
         settings = load_settings(
@@ -35,7 +35,7 @@ def test_broker_restart_mid_run_is_survived(
                 "collector.interval_s": 0.3,
             },
         )
-        service = CollectorService(settings)
+        service = build_service(settings)
         service.start()
         try:
 

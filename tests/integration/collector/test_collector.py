@@ -6,7 +6,7 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
-from collectors.model import StalenessMethod, Status
+from collectors.core.model import StalenessMethod, Status
 
 from .conftest import (
     BackgroundProducer,
@@ -285,7 +285,7 @@ def test_an_open_transaction_does_not_hide_another_groups_commit(
     """An open transaction that commits offsets holds back the last stable offset of
     its ``__consumer_offsets`` partition: a read_committed reader sees no later record
     of any group stored there. The collector must still read such a group's commit."""
-    from collectors.offsets_log import OFFSETS_TOPIC, partition_for
+    from collectors.kafka.offsets_log import OFFSETS_TOPIC, partition_for
 
     from .test_offsets_log import Transactions
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import httpx
 
-from collectors.kafka_local import free_port
-from collectors.model import StalenessMethod
-from collectors.service import CollectorService
+from collectors.bootstrap import build_service
+from collectors.core.model import StalenessMethod
+from collectors.devtools.kafka_local import free_port
 from collectors.settings import load_settings
-from collectors.store import Store
+from collectors.store.db import Store
 
 from .conftest import BackgroundProducer, commit, partition, produce, wait_until
 
@@ -34,7 +34,7 @@ def test_several_clusters_are_collected_side_by_side(
         f'[[clusters]]\nname = "west"\nbootstrap_servers = "{kafka_bootstrap}"\n'
         f'include = ["{group}"]\nread_records = false\n'
     )
-    service = CollectorService(load_settings(config, env={}))
+    service = build_service(load_settings(config, env={}))
     snap = service.run_cycle()
     by_cluster = {row.key.cluster: row for row in snap.partitions if row.key.group == group}
     assert set(by_cluster) == {"east", "west"}

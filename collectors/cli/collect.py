@@ -1,0 +1,142 @@
+"""``lagwatch collect``: run the collector (flags alone, or a TOML file plus flags).
+
+    lagwatch collect --bootstrap-servers HOST:PORT --listen 127.0.0.1:9477 --store lagwatch.duckdb
+
+Flags override the environment (``LAGWATCH_*``), which overrides the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser(
+        "collect",
+        help="run the collector: lag, staleness, status → DuckDB, /metrics, /api/v1",
+        description="Collect read-side lag for every consumer group; serve /metrics and /api/v1.",
+    )
+    cmd.add_argument("--config", type=Path, help="TOML config file (see docs/configuration.md)")
+    cmd.add_argument(
+        "--bootstrap-servers",
+        default=None,
+        metavar="HOST:PORT[,…]",
+        help="bootstrap servers of the (first) cluster (env LAGWATCH_BOOTSTRAP; "
+        "default 127.0.0.1:9092)",
+    )
+    cmd.add_argument("--listen", help="HTTP address (default 127.0.0.1:9477)")
+    cmd.add_argument("--store", help="DuckDB file (default lagwatch.duckdb); 'none' for no history")
+    cmd.add_argument("--interval", type=float, help="seconds between cycles (default 1)")
+    cmd.add_argument("--metrics-granularity", choices=("partition", "topic", "group"))
+    cmd.add_argument(
+        "--committed-offsets",
+        choices=("auto", "offsets_topic", "admin"),
+        help="where committed offsets come from (first cluster; default auto: "
+        "__consumer_offsets, the Admin API when that topic may not be read)",
+    )
+    cmd.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    cmd.add_argument(
+        "--print-config", action="store_true", help="print the effective config (secrets masked)"
+    )
+    cmd.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from collectors.settings import ConfigError, load_settings
+
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = load_settings(
+            args.config,
+            overrides={
+                "clusters.bootstrap_servers": args.bootstrap_servers,
+                "collector.listen": args.listen,
+                "collector.store": args.store,
+                "collector.interval_s": args.interval,
+                "metrics.granularity": args.metrics_granularity,
+                "clusters.committed_offsets": args.committed_offsets,
+            },
+        )
+    except ConfigError as error:
+        print(f"lagwatch collect: {error}", file=sys.stderr)
+        return 2
+    if args.print_config:
+        import json
+
+        print(json.dumps(settings.masked(), indent=2))
+        return 0
+    return serve(settings)
+
+
+def serve(settings) -> int:
+    import uvicorn
+
+    from collectors.bootstrap import build_service
+    from collectors.serving.app import create_app
+    from collectors.serving.exposition import MetricsRenderer
+    from collectors.settings import parse_listen
+
+    log = logging.getLogger("lagwatch.collect")
+    store = None
+    if settings.collector.store.lower() != "none":
+        from collectors.store.db import Store
+
+        try:
+            store = Store(
+                settings.collector.store,
+                raw_retention_s=settings.collector.raw_retention_h * 3600,
+                rollup_retention_s=settings.collector.rollup_retention_d * 86400,
+            )
+        except Exception as error:
+            print(f"lagwatch collect: cannot open store: {error}", file=sys.stderr)
+            return 2
+    service = build_service(settings, store=store)
+    app = create_app(
+        service,
+        store=store,
+        renderer=MetricsRenderer(
+            settings.metrics.granularity, drop_empty_groups=settings.metrics.drop_empty_groups
+        ),
+        topology=settings.pipelines,
+    )
+    host, port = parse_listen(settings.collector.listen)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    service.start()
+    log.info(
+        "collecting from %s every %.2fs; serving http://%s:%d (store: %s)",
+        ", ".join(f"{c.name}={c.bootstrap_servers}" for c in settings.clusters),
+        settings.collector.interval_s,
+        host,
+        port,
+        settings.collector.store,
+    )
+    stopped = threading.Event()
+
+    def _shutdown(*_: object) -> None:
+        stopped.set()
+        server.should_exit = True
+
+    signal.signal(signal.SIGTERM, _shutdown)
+    try:
+        server.run()
+    except SystemExit as exit_:
+        code = exit_.code or 0
+        if code:
+            print(f"lagwatch collect: cannot listen on {host}:{port}", file=sys.stderr)
+        return int(code) if isinstance(code, int) else 1
+    finally:
+        service.stop()
+        if store is not None:
+            store.close()
+    if not stopped.is_set() and not server.started:
+        print(f"lagwatch collect: cannot listen on {host}:{port}", file=sys.stderr)
+        return 1
+    return 0

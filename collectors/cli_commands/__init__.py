@@ -1,1 +1,0 @@
-"""Subcommands of the ``lagwatch`` command, one module per area."""

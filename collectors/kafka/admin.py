@@ -1,0 +1,240 @@
+"""Adapter: read consumer groups, committed offsets and watermarks from Kafka.
+
+Every edge case of the brief's definitions comes back as a value, never an exception:
+a group that never committed has ``committed=None``; a partition whose watermarks
+cannot be read has ``log_start=None``/``log_end=None`` plus an error string per
+partition. Admin calls return one future per group or partition, so one bad
+partition never fails a whole cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+
+from confluent_kafka import (
+    ConsumerGroupTopicPartitions,
+    IsolationLevel,
+    KafkaException,
+    TopicPartition,
+)
+from confluent_kafka.admin import AdminClient, OffsetSpec
+
+from collectors.core.model import (
+    CommittedOffsets,
+    GroupDescription,
+    GroupListing,
+    TopicPart,
+    Watermarks,
+)
+from collectors.kafka.errors import error_text
+
+
+class ClusterUnavailable(RuntimeError):
+    """The cluster could not be asked at all (e.g. every broker is down)."""
+
+
+def _state_name(state: object) -> str:
+    name = getattr(state, "name", None) or str(state or "UNKNOWN")
+    return name.upper()
+
+
+class KafkaOffsetsSource:
+    """Thin wrapper over confluent-kafka's AdminClient.
+
+    ``config`` is a librdkafka config (``bootstrap.servers`` plus any SASL/SSL
+    settings); it is passed through unchanged and never logged.
+    """
+
+    def __init__(self, config: Mapping[str, object], request_timeout_s: float = 10.0) -> None:
+        # librdkafka logs every refused connection; outages surface as values instead.
+        self._admin = AdminClient({"log_level": 2, **config})
+        self._timeout = request_timeout_s
+
+    def list_groups(self) -> list[GroupListing]:
+        """All consumer groups the broker knows (classic and consumer protocol).
+
+        Raises ClusterUnavailable when the listing failed: librdkafka reports that as
+        an empty result with errors, which must not read as "no groups".
+        """
+        try:
+            result = self._admin.list_consumer_groups(request_timeout=self._timeout).result()
+        except KafkaException as error:
+            raise ClusterUnavailable(error_text(error)) from None
+        if result.errors:
+            raise ClusterUnavailable(
+                "listing consumer groups failed: "
+                + "; ".join(error_text(KafkaException(e)) for e in result.errors[:3])
+            )
+        return sorted(
+            (
+                GroupListing(g.group_id, _state_name(g.state), bool(g.is_simple_consumer_group))
+                for g in result.valid
+            ),
+            key=lambda g: g.group,
+        )
+
+    def describe_groups(self, groups: Iterable[str]) -> dict[str, GroupDescription | str]:
+        """Group state, member count and assignment; an error string for a failed group."""
+        return self._descriptions(self._describe_futures(list(groups)))
+
+    def committed_offsets(self, groups: Iterable[str]) -> dict[str, CommittedOffsets]:
+        """Committed offsets of every partition each group has committed for.
+
+        Requests run concurrently (the Admin API takes one group per request).
+        A partition the group knows but never committed maps to None.
+        """
+        return self._committed(self._offset_futures(groups))
+
+    def describe_and_fetch_offsets(
+        self,
+        groups: Iterable[str],
+        from_log: Callable[[list[str]], dict[str, CommittedOffsets] | None] | None = None,
+    ) -> tuple[dict[str, GroupDescription | str], dict[str, CommittedOffsets]]:
+        """``describe_groups`` and committed offsets together: the descriptions are
+        requested before the offsets are read, so the two overlap instead of adding up.
+
+        ``from_log`` (e.g. ``CommittedOffsetsFromLog.fetch``) supplies the committed
+        offsets when given and not answering None; groups it leaves out, and all groups
+        otherwise, are asked with OffsetFetch (``committed_offsets``).
+        """
+        groups = list(groups)
+        describing = self._describe_futures(groups)
+        committed = from_log(groups) if from_log is not None else None
+        if committed is None:
+            committed = self._committed(self._offset_futures(groups))
+        else:
+            missing = [g for g in groups if g not in committed]
+            if missing:
+                committed.update(self._committed(self._offset_futures(missing)))
+        return self._descriptions(describing), committed
+
+    def _describe_futures(self, groups: list[str]) -> dict[str, Future]:
+        if not groups:
+            return {}
+        return self._admin.describe_consumer_groups(groups, request_timeout=self._timeout)
+
+    def _descriptions(self, futures: dict[str, Future]) -> dict[str, GroupDescription | str]:
+        out: dict[str, GroupDescription | str] = {}
+        for group, future in futures.items():
+            try:
+                desc = future.result()
+            except KafkaException as error:
+                out[group] = str(error.args[0] if error.args else error)
+                continue
+            assigned = frozenset(
+                (tp.topic, tp.partition)
+                for member in desc.members
+                for tp in (member.assignment.topic_partitions if member.assignment else [])
+            )
+            out[group] = GroupDescription(
+                group, _state_name(desc.state), len(desc.members), assigned
+            )
+        return out
+
+    def _offset_futures(self, groups: Iterable[str]) -> dict[str, Future]:
+        futures = {}
+        for group in groups:
+            futures.update(
+                self._admin.list_consumer_group_offsets(
+                    [ConsumerGroupTopicPartitions(group)], request_timeout=self._timeout
+                )
+            )
+        return futures
+
+    def _committed(self, futures: dict[str, Future]) -> dict[str, CommittedOffsets]:
+        out: dict[str, CommittedOffsets] = {}
+        for group, future in futures.items():
+            try:
+                result = future.result()
+            except KafkaException as error:
+                out[group] = CommittedOffsets(group, {}, error_text(error))
+                continue
+            offsets: dict[TopicPart, int | None] = {}
+            for tp in result.topic_partitions or []:
+                offset = tp.offset
+                offsets[(tp.topic, tp.partition)] = offset if offset >= 0 else None
+            out[group] = CommittedOffsets(group, offsets)
+        return out
+
+    def committed_for(self, group: str, partitions: Iterable[TopicPart]) -> CommittedOffsets:
+        """Committed offsets of a group for the given partitions (None = no commit)."""
+        request = ConsumerGroupTopicPartitions(group, [TopicPartition(t, p) for t, p in partitions])
+        future = self._admin.list_consumer_group_offsets([request], request_timeout=self._timeout)[
+            group
+        ]
+        try:
+            result = future.result()
+        except KafkaException as error:
+            return CommittedOffsets(group, {}, error_text(error))
+        return CommittedOffsets(
+            group,
+            {
+                (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
+                for tp in result.topic_partitions or []
+            },
+        )
+
+    def topic_partitions(self, topics: Iterable[str] | None = None) -> dict[str, list[int]]:
+        """Partition ids per topic (all topics when ``topics`` is None)."""
+        metadata = self._admin.list_topics(timeout=self._timeout)
+        wanted = set(topics) if topics is not None else None
+        return {
+            name: sorted(t.partitions)
+            for name, t in metadata.topics.items()
+            if (wanted is None or name in wanted) and t.error is None
+        }
+
+    def watermarks(
+        self, partitions: Iterable[TopicPart], read_committed: bool = False
+    ) -> dict[TopicPart, Watermarks]:
+        """Log start and end per partition, batched (librdkafka sends one ListOffsets
+        per partition leader). With ``read_committed`` the end is the last stable offset.
+        """
+        parts = list(dict.fromkeys(partitions))
+        if not parts:
+            return {}
+        isolation = (
+            IsolationLevel.READ_COMMITTED if read_committed else IsolationLevel.READ_UNCOMMITTED
+        )
+        # Both requests go out before either answer is awaited.
+        latest = self._request_offsets(parts, OffsetSpec.latest(), isolation)
+        earliest = self._request_offsets(parts, OffsetSpec.earliest(), isolation)
+        ends = self._offsets(parts, latest)
+        starts = self._offsets(parts, earliest)
+        out = {}
+        for tp in parts:
+            start, start_err = starts[tp]
+            end, end_err = ends[tp]
+            out[tp] = Watermarks(start, end, end_err or start_err)
+        return out
+
+    def _request_offsets(
+        self, parts: list[TopicPart], spec: OffsetSpec, isolation: IsolationLevel
+    ) -> dict[TopicPartition, Future] | str:
+        """ListOffsets futures per partition, or the error text if the request failed."""
+        request = {TopicPartition(t, p): spec for t, p in parts}
+        try:
+            return self._admin.list_offsets(
+                request, isolation_level=isolation, request_timeout=self._timeout
+            )
+        except KafkaException as error:
+            return error_text(error)
+
+    @staticmethod
+    def _offsets(
+        parts: list[TopicPart], futures: dict[TopicPartition, Future] | str
+    ) -> dict[TopicPart, tuple[int | None, str | None]]:
+        if isinstance(futures, str):
+            return {tp: (None, futures) for tp in parts}
+        out: dict[TopicPart, tuple[int | None, str | None]] = {}
+        for tp, future in futures.items():
+            key = (tp.topic, tp.partition)
+            try:
+                offset = future.result().offset
+                out[key] = (offset if offset >= 0 else None, None)
+            except KafkaException as error:
+                out[key] = (None, error_text(error))
+        for tp in parts:
+            out.setdefault(tp, (None, "no answer for partition"))
+        return out

@@ -1,0 +1,253 @@
+"""Adapter: the collector's read-only HTTP surface.
+
+``/metrics`` (Prometheus), ``/healthz``, and ``/api/v1/*`` JSON. Everything is served
+from the latest in-memory snapshot or read from the store; nothing here calls Kafka,
+and only GET is routed (any other method is 405). Bad parameters answer 400 naming the
+parameter; an unknown group answers 404.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from collectors.core.model import PartitionLag, Snapshot
+from collectors.core.partition_table import PartitionRows
+from collectors.core.pipeline import pipeline_staleness
+from collectors.core.slo import summarize
+from collectors.serving.exposition import CONTENT_TYPE, MetricsRenderer
+from collectors.serving.params import BadParameter, parse_float, parse_int, parse_time
+from collectors.serving.scrape import ScrapeCache
+from collectors.serving.shaping import aggregate_json, group_json, num, partition_json
+from collectors.settings import PipelineSettings
+from collectors.store.series import InvalidQuery
+
+MAX_POINTS = 2000
+
+
+class SnapshotProvider(Protocol):
+    def snapshot(self) -> Snapshot | None: ...
+
+
+def create_app(
+    provider: SnapshotProvider,
+    *,
+    store=None,
+    renderer: MetricsRenderer | None = None,
+    topology: list[PipelineSettings] | None = None,
+    series_metrics: frozenset[str] | None = None,
+) -> FastAPI:
+    scrapes = ScrapeCache(renderer or MetricsRenderer())
+    app = FastAPI(title="lagwatch collector", docs_url=None, redoc_url=None, openapi_url=None)
+    if series_metrics is None and store is not None:
+        from collectors.store.db import SERIES_METRICS
+
+        series_metrics = SERIES_METRICS
+
+    @app.exception_handler(BadParameter)
+    async def _bad(_: Request, error: BadParameter) -> JSONResponse:
+        return JSONResponse({"error": str(error), "parameter": error.parameter}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": ("?",), "msg": "invalid"}
+        name = str(first["loc"][-1])
+        return JSONResponse(
+            {"error": f"invalid parameter '{name}': {first['msg']}", "parameter": name},
+            status_code=400,
+        )
+
+    def current() -> Snapshot | None:
+        return provider.snapshot()
+
+    @app.get("/metrics")
+    def metrics(request: Request) -> Response:
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(
+                scrapes.body(current(), gzipped=True),
+                media_type=CONTENT_TYPE,
+                headers={"Content-Encoding": "gzip"},
+            )
+        return Response(scrapes.body(current(), gzipped=False), media_type=CONTENT_TYPE)
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        snap = current()
+        if snap is None:
+            return JSONResponse({"status": "starting", "clusters": []}, status_code=503)
+        clusters = [asdict(c) for c in snap.clusters]
+        healthy = all(c.up for c in snap.clusters)
+        return JSONResponse(
+            {
+                "status": "ok" if healthy else "degraded",
+                "last_cycle_at": snap.taken_at,
+                "cycle_duration_s": round(snap.cycle_duration_s, 6),
+                "age_s": round(time.time() - snap.taken_at, 3),
+                "clusters": clusters,
+            },
+            status_code=200 if healthy else 503,
+        )
+
+    @app.get("/api/v1/groups")
+    def groups(cluster: str | None = None) -> JSONResponse:
+        snap = current()
+        rows = [] if snap is None else snap.groups
+        return JSONResponse(
+            {
+                "observed_at": snap.taken_at if snap else None,
+                "groups": [group_json(g) for g in rows if cluster in (None, g.cluster)],
+            }
+        )
+
+    @app.get("/api/v1/groups/{group}")
+    def group_detail(group: str, cluster: str | None = None) -> JSONResponse:
+        snap = current()
+        rows = snap.groups if snap else ()
+        found = [g for g in rows if g.group == group and cluster in (None, g.cluster)]
+        if not found:
+            return JSONResponse({"error": f"unknown group '{group}'"}, status_code=404)
+        out = []
+        for row in found:
+            body = group_json(row)
+            body["by_topic"] = [
+                {"topic": t.topic, **aggregate_json(t)}
+                for t in snap.topics
+                if t.group == group and t.cluster == row.cluster
+            ]
+            body["partitions"] = [
+                partition_json(p) for p in _group_partitions(snap, row.cluster, group)
+            ]
+            out.append(body)
+        return JSONResponse(out[0] if len(out) == 1 else {"clusters": out})
+
+    @app.get("/api/v1/series")
+    def series(request: Request) -> JSONResponse:
+        if store is None:
+            return JSONResponse({"error": "this collector runs without a store"}, status_code=503)
+        params = request.query_params
+        metric = params.get("metric")
+        if not metric:
+            raise BadParameter("metric", f"required; one of {sorted(series_metrics or ())}")
+        if series_metrics is not None and metric not in series_metrics:
+            allowed = sorted(series_metrics)
+            raise BadParameter("metric", f"unknown metric {metric!r}; one of {allowed}")
+        group = params.get("group")
+        if not group:
+            raise BadParameter("group", "required: the consumer group")
+        topic = params.get("topic") or None
+        partition = parse_int("partition", params.get("partition"))
+        if partition is not None and topic is None:
+            raise BadParameter("partition", "needs 'topic' as well")
+        now = time.time()
+        end = parse_time("end", params.get("end"), now)
+        start = parse_time("start", params.get("start"), end - 3600)
+        if start >= end:
+            raise BadParameter("start", "must be before 'end'")
+        step = parse_float("step", params.get("step"))
+        try:
+            points = store.series(
+                metric,
+                group,
+                cluster=params.get("cluster") or None,
+                topic=topic,
+                partition=partition,
+                start=start,
+                end=end,
+                step=step,
+                max_points=MAX_POINTS,
+            )
+        except InvalidQuery as error:  # e.g. 'members' exists per group only
+            raise BadParameter(error.parameter, error.problem) from None
+        return JSONResponse(
+            {
+                "metric": metric,
+                "group": group,
+                "topic": topic,
+                "partition": partition,
+                "start": start,
+                "end": end,
+                "points": [[t, num(v)] for t, v in points],
+            }
+        )
+
+    @app.get("/api/v1/annotations")
+    def annotations(
+        start: float | None = None, end: float | None = None, group: str | None = None
+    ) -> JSONResponse:
+        if store is None:
+            return JSONResponse({"annotations": []})
+        end = end if end is not None else time.time()
+        start = start if start is not None else end - 86400
+        rows = store.annotations(start, end, group=group)
+        return JSONResponse({"annotations": [asdict(a) for a in rows]})
+
+    @app.get("/api/v1/slo")
+    def slo_view() -> JSONResponse:
+        snap = current()
+        out = []
+        for state in snap.slos if snap else ():
+            summary = summarize(state)
+            out.append(
+                {
+                    "cluster": state.cluster,
+                    "group": state.group,
+                    "target_s": state.target_s,
+                    "objective": state.objective,
+                    "observations_total": state.observations_total,
+                    "good_total": state.good_total,
+                    "compliance": num(summary.compliance),
+                    "error_budget_remaining": num(summary.error_budget_remaining),
+                    "meeting_objective": summary.meeting_objective,
+                }
+            )
+        return JSONResponse({"since": snap.stats.started_at if snap else None, "slos": out})
+
+    @app.get("/api/v1/topology")
+    def topology_view() -> JSONResponse:
+        snap = current()
+        status = {(g.cluster, g.group): g for g in (snap.groups if snap else ())}
+
+        def stage(cluster: str, group: str) -> dict[str, Any]:
+            row = status.get((cluster, group))
+            return {
+                "group": group,
+                "status": str(row.lag.status) if row else None,
+                "offset_lag": row.lag.offset_lag if row else None,
+                "staleness_s": num(row.lag.staleness_s) if row else None,
+            }
+
+        pipelines = []
+        for p in topology or []:
+            handler = stage(p.cluster, p.handler_group)
+            projections = [stage(p.cluster, g) for g in p.projection_groups]
+            staleness = pipeline_staleness(
+                handler["staleness_s"], (s["staleness_s"] for s in projections)
+            )
+            pipelines.append(
+                {
+                    "name": p.name,
+                    "cluster": p.cluster,
+                    "commands_topic": p.commands_topic,
+                    "handler": handler,
+                    "events_topic": p.events_topic,
+                    "projections": projections,
+                    "staleness_s": staleness,
+                }
+            )
+        return JSONResponse({"pipelines": pipelines})
+
+    return app
+
+
+def _group_partitions(snap: Snapshot, cluster: str, group: str) -> list[PartitionLag]:
+    """One group's partitions; a collector's ``PartitionRows`` finds them without
+    building a row object for each of the other groups' partitions."""
+    rows = snap.partitions
+    if isinstance(rows, PartitionRows):
+        return rows.group_rows(cluster, group)
+    return [p for p in rows if p.key.group == group and p.key.cluster == cluster]

@@ -1,0 +1,90 @@
+"""A partition table reads as the rows it stands for: objects, one group, Arrow."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from collectors.core.kernels import CODE, METHOD_CODE, NONE
+from collectors.core.model import PartitionKey, PartitionLag, StalenessMethod, Status
+from collectors.core.partition_table import (
+    PartitionColumns,
+    PartitionKeys,
+    PartitionRows,
+    PartitionTable,
+)
+from collectors.store.columns import _rows_table, partition_table
+
+KEYS = [
+    PartitionKey("c", "a", "t", 0),
+    PartitionKey("c", "a", "t", 1),
+    PartitionKey("c", "b", "t", 0),
+]
+
+
+def _table() -> PartitionTable:
+    nan = np.nan
+    columns = PartitionColumns(
+        log_start=np.array([0, NONE, 2]),
+        log_end=np.array([10, NONE, 12]),
+        committed=np.array([4, 3, NONE]),
+        offset_lag=np.array([6, NONE, 10]),
+        no_commit=np.array([False, False, True]),
+        events_expired=np.array([False, False, False]),
+        staleness_s=np.array([1.5, nan, 0.0]),
+        staleness_method=np.array(
+            [METHOD_CODE[StalenessMethod.EXACT], METHOD_CODE[StalenessMethod.UNKNOWN], 1]
+        ),
+        data_age_s=np.array([9.0, nan, nan]),
+        clock_skew=np.array([True, False, False]),
+        consume_rate=np.array([2.0, nan, nan]),
+        produce_rate=np.array([1.0, nan, 0.5]),
+        eta_s=np.array([6.0, nan, nan]),
+        status=np.array([CODE[Status.WARN], CODE[Status.ERROR], CODE[Status.STOPPED]]),
+        errors={1: "UNKNOWN_TOPIC_OR_PART"},
+    )
+    return PartitionTable(PartitionKeys(KEYS), 100.0, columns)
+
+
+EXPECTED = [
+    PartitionLag(KEYS[0], 100.0, 0, 10, 4, 6, False, False, 1.5, StalenessMethod.EXACT, 9.0,
+                 True, 2.0, 1.0, 6.0, Status.WARN, None),
+    PartitionLag(KEYS[1], 100.0, None, None, 3, None, False, False, None,
+                 StalenessMethod.UNKNOWN, None, False, None, None, None, Status.ERROR,
+                 "UNKNOWN_TOPIC_OR_PART"),
+    PartitionLag(KEYS[2], 100.0, 2, 12, None, 10, True, False, 0.0, StalenessMethod.ESTIMATED,
+                 None, False, None, 0.5, None, Status.STOPPED, None),
+]  # fmt: skip
+
+
+def test_rows_are_the_partition_lags_the_columns_stand_for() -> None:
+    table = _table()
+    assert len(table) == 3
+    assert list(table) == EXPECTED
+    assert table[2] == EXPECTED[2]
+
+
+def test_one_groups_rows_without_building_the_others() -> None:
+    table = _table()
+    assert table.group_rows("c", "a") == EXPECTED[:2]
+    assert table._rows is None  # only the slice was built
+    assert table.group_rows("c", "b") == EXPECTED[2:]
+    assert table.group_rows("c", "nope") == []
+    assert table.group_rows("other", "a") == []
+
+
+def test_rows_of_several_clusters_read_as_one_sequence() -> None:
+    extra = PartitionLag(PartitionKey("d", "a", "t", 0), 100.0, None, None, None, None, False,
+                         False, None, StalenessMethod.UNKNOWN, None, False, None, None, None,
+                         Status.ERROR, "down")  # fmt: skip
+    rows = PartitionRows([_table(), [], [extra]])
+    assert len(rows) == 4
+    assert list(rows) == [*EXPECTED, extra]
+    assert rows[3] == extra
+    assert rows.group_rows("d", "a") == [extra]
+    assert rows.group_rows("c", "a") == EXPECTED[:2]
+
+
+def test_arrow_columns_equal_the_row_objects_columns() -> None:
+    fast = partition_table(PartitionRows([_table()]))
+    slow = _rows_table(EXPECTED)
+    assert fast.equals(slow), (fast.to_pylist(), slow.to_pylist())

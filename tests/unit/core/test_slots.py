@@ -1,0 +1,102 @@
+"""Slot layout and the history behind the columns: order, segments, moves, windows."""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+
+import numpy as np
+
+from collectors.core.kernels import NONE
+from collectors.core.slots import LogPartition, Slots, build_layout
+
+
+def _layout(wanted, read_committed=lambda g: g.startswith("rc")):
+    return build_layout("c", wanted, read_committed)
+
+
+def test_slots_are_sorted_by_group_topic_partition_with_contiguous_segments() -> None:
+    layout = _layout(
+        {
+            "b": {("t2", 1): 5, ("t1", 0): None, ("t2", 0): 3},
+            "a": {("t1", 0): 1},
+            "empty": {},
+        }
+    )
+    keys = [(k.group, k.topic, k.partition) for k in layout.keys.keys]
+    assert keys == [("a", "t1", 0), ("b", "t1", 0), ("b", "t2", 0), ("b", "t2", 1)]
+    assert layout.groups == ["a", "b"]  # a group with no partitions has no slots
+    assert layout.group_starts.tolist() == [0, 1]
+    assert layout.topic_segments == [("a", "t1"), ("b", "t1"), ("b", "t2")]
+    assert layout.topic_starts.tolist() == [0, 1, 2]
+    # Both groups read t1[0] with the same isolation: one log partition.
+    assert layout.slot_lp.tolist() == [0, 0, 1, 2]
+    assert layout.log_partitions[0] == LogPartition(False, "t1", 0)
+
+
+def test_read_committed_groups_read_their_own_log_partitions() -> None:
+    layout = _layout({"a": {("t", 0): 1}, "rc": {("t", 0): 1}})
+    assert layout.log_partitions == [LogPartition(False, "t", 0), LogPartition(True, "t", 0)]
+
+
+def test_matches_only_the_same_groups_and_partitions() -> None:
+    layout = _layout({"a": {("t", 0): 1, ("t", 1): 2}, "none": {}})
+    assert layout.matches({"a": {("t", 0): 7, ("t", 1): None}})  # values do not matter
+    assert layout.matches({"a": {("t", 0): 7, ("t", 1): None}, "other": {}})
+    assert not layout.matches({"a": {("t", 0): 7}})
+    assert not layout.matches({"a": {("t", 0): 7, ("t", 1): 1}, "b": {("t", 0): 1}})
+
+
+def test_moved_history_follows_each_slot_and_new_slots_start_empty() -> None:
+    old = _layout({"b": {("t", 0): 1}, "c": {("t", 0): 1}})
+    slots = Slots.empty(window=3, rate_points=4)
+    slots = slots.moved(_layout({}), old)
+    every = np.ones(2, dtype=bool)
+    commits = np.array([10, 20])
+    slots.advance(1.0, commits, np.array([30]))
+    slots.observe(every, commits, np.array([30, 30]), np.array([20, 10]), np.zeros(2), np.ones(2))
+    slots.t_have[:] = True
+    slots.first_ts[:] = [100.0, 200.0]
+
+    new = _layout({"a": {("t", 0): 1}, "c": {("t", 0): 1}})  # b gone, a new before c
+    moved = slots.moved(old, new)
+    assert moved.count.tolist() == [0, 1]
+    assert moved.t_have.tolist() == [False, True]
+    assert moved.first_ts[1] == 200.0 and np.isnan(moved.first_ts[0])
+    assert moved.r_commit[moved.cursor].tolist() == [NONE, 20]
+    assert moved.r_end[moved.cursor].tolist() == [30]  # the log partition t[0] survived
+
+
+def test_windows_equal_a_deque_per_slot_when_some_slots_skip_cycles() -> None:
+    rng = random.Random(7)
+    width, slots_n = 4, 6
+    slots = Slots.empty(window=width, rate_points=3).moved(
+        _layout({}), _layout({f"g{i}": {("t", 0): 0} for i in range(slots_n)})
+    )
+    reference = [deque(maxlen=width) for _ in range(slots_n)]
+    for cycle in range(12):
+        observed = np.array([rng.random() < 0.7 for _ in range(slots_n)])
+        commits = np.array([rng.randint(0, 9) for _ in range(slots_n)])
+        window = slots.observe(
+            observed,
+            commits,
+            commits + 1,
+            np.ones(slots_n, dtype=np.int64),
+            np.zeros(slots_n),
+            np.zeros(slots_n, dtype=np.int64),
+        )
+        for i in range(slots_n):
+            if observed[i]:
+                reference[i].append(int(commits[i]))
+            count = int(window.count[i])
+            assert count == len(reference[i]), cycle
+            assert window.committed[i, width - count :].tolist() == list(reference[i]), cycle
+
+
+def test_rate_points_come_oldest_first_and_wrap_around() -> None:
+    slots = Slots.empty(window=2, rate_points=3).moved(_layout({}), _layout({"g": {("t", 0): 0}}))
+    for t in range(1, 6):
+        slots.advance(float(t), np.array([t * 10]), np.array([t]))
+    points = slots.commit_points()
+    assert [t for t, _ in points] == [3.0, 4.0, 5.0]
+    assert [int(v[0]) for _, v in points] == [30, 40, 50]
