@@ -117,7 +117,7 @@ def sparklines(url: str, keys: tuple[tuple[str, str], ...], end_bucket: int) -> 
     ``end_bucket`` (the window end rounded to the step) keeps the cache key stable
     between refreshes. Failed series are left out (their cell stays blank).
     """
-    end = end_bucket * SPARKLINE_STEP_S
+    end = (end_bucket + 1) * SPARKLINE_STEP_S  # through the current, still open bucket
     requests = [
         SeriesRequest(
             key=f"{cluster}\x00{group}", metric="staleness_s", group=group,
