@@ -13,7 +13,7 @@ def load() -> dict:
 
 def test_every_service_is_buildable_or_pulled_and_depends_on_known_services() -> None:
     services = load()["services"]
-    assert {"kafka", "demo", "collector", "prometheus"} <= services.keys()
+    assert {"kafka", "demo", "collector", "dashboard", "prometheus"} <= services.keys()
     for name, service in services.items():
         assert "image" in service or "build" in service, name
         for dependency in service.get("depends_on", {}):
