@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from collectors.settings import DEFAULT_BOOTSTRAP
+from collectors.defaults import DEFAULT_BOOTSTRAP
 
 
 def add_bootstrap_option(parser: argparse.ArgumentParser) -> None:
