@@ -106,6 +106,7 @@ def serve(settings) -> int:
         ),
         topology=settings.pipelines,
     )
+    app.state.interval_s = settings.collector.interval_s
     host, port = parse_listen(settings.collector.listen)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False)
     server = uvicorn.Server(config)

@@ -20,6 +20,7 @@ from collectors.core.model import PartitionLag, Snapshot
 from collectors.core.partition_table import PartitionRows
 from collectors.core.pipeline import pipeline_staleness
 from collectors.core.slo import summarize
+from collectors.serving import dashboard_views
 from collectors.serving.exposition import CONTENT_TYPE, MetricsRenderer
 from collectors.serving.params import BadParameter, parse_float, parse_int, parse_time
 from collectors.serving.scrape import ScrapeCache
@@ -206,6 +207,8 @@ def create_app(
                 }
             )
         return JSONResponse({"since": snap.stats.started_at if snap else None, "slos": out})
+
+    dashboard_views.register(app, provider, store=store)
 
     @app.get("/api/v1/topology")
     def topology_view() -> JSONResponse:
