@@ -1,0 +1,77 @@
+"""A fault button on the Demo page changes the projection's status on the Overview,
+in a real browser against the real demo, collector and broker."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Dashboard
+from tests.e2e.pages import failures, settle, wait_drawn
+from tests.integration.dashboard.conftest import Collector, free_port
+from tests.integration.dashboard.demo_helpers import demo_collector_config, supervised_demo
+from tests.kafka_helpers import wait_until
+
+pytestmark = pytest.mark.integration
+
+STATUSES = ("OK", "IDLE", "WARN", "STALL", "STOPPED", "REWIND", "ERROR", "UNKNOWN")
+
+
+def stage_status(page, group: str) -> str | None:
+    """The status word drawn on the pipeline node of ``group`` (SVG text has no line
+    breaks: "projection<group>STALL · 3.2 s · lag 40")."""
+    texts = page.eval_on_selector_all(
+        '[data-testid="stPlotlyChart"] g.annotation', "els => els.map(e => e.textContent)"
+    )
+    for text in texts:
+        rest = (text or "").split(group, 1)[1] if group in (text or "") else ""
+        match = re.match("|".join(STATUSES), rest)
+        if match:
+            return match.group(0)
+    return None
+
+
+def test_pause_button_turns_the_projection_bad_on_the_overview(
+    kafka_bootstrap: str, tmp_path: Path, page, screenshots: Path
+):
+    demo = supervised_demo(kafka_bootstrap, tmp_path / "demo")
+    config = tmp_path / "lagwatch.toml"
+    config.write_text(demo_collector_config(demo.prefix))
+    collector = Collector(kafka_bootstrap, config, tmp_path / "lw.duckdb", free_port(),
+                          tmp_path / "c.log")  # fmt: skip
+    dashboard = None
+    balances = f"{demo.prefix}bank-balances"
+    try:
+        collector.start()
+        control = f"http://127.0.0.1:{demo.control_port}"
+        dashboard = Dashboard(collector.url, control, tmp_path / "dashboard.log")
+        demo.control.post("/demo/load", json={"rate": 20})
+        page.goto(dashboard.url + "/overview")
+        wait_drawn(page, 1)
+        wait_until(lambda: stage_status(page, balances) in ("OK", "IDLE"), 90,
+                   "balances OK on the Overview under load")  # fmt: skip
+
+        page.goto(dashboard.url + "/demo")
+        wait_drawn(page, 1)
+        assert failures(page) == []
+        page.locator(".st-key-fault-balances-pause button").click()
+        page.get_by_text("pause balances").wait_for(timeout=30_000)
+        settle(page)
+        page.screenshot(path=str(screenshots / "demo.png"), full_page=True)
+
+        page.goto(dashboard.url + "/overview")
+        wait_drawn(page, 1)
+        wait_until(lambda: stage_status(page, balances) in ("WARN", "STALL", "STOPPED"), 120,
+                   "balances turns WARN/STALL on the Overview after pause")  # fmt: skip
+        assert failures(page) == []
+        settle(page)
+        page.screenshot(path=str(screenshots / "overview-fault.png"), full_page=True)
+    finally:
+        demo.control.post("/demo/faults/balances/resume")
+        demo.control.post("/demo/load/stop")
+        if dashboard is not None:
+            dashboard.stop()
+        collector.stop()
+        demo.stop_all()
