@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 import threading
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import duckdb
 
@@ -38,6 +40,13 @@ __all__ = ["SERIES_METRICS", "RetentionResult", "Store", "StoreError"]
 
 _ROLLUP_MINUTE_S = 60.0
 _RAW_TABLES = ("partition_samples", "group_topic_samples")  # group_samples: see retention
+# (table, time column, which retention) of migration 4 (store/consistency_schema.py).
+_CONSISTENCY_RETENTION = (
+    ("visibility_samples", "observed_at", "raw"),
+    ("probe_samples", "started_at", "raw"),
+    ("slo_minutes", "bucket_end", "rollup"),
+)
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -248,6 +257,8 @@ class Store:
                     cursor, "group_samples", "observed_at", min(raw_cut, watermark)
                 )
                 rollup_rows = _delete(cursor, "group_rollups_1m", "minute", rollup_cut)
+                for table, column, cut in _CONSISTENCY_RETENTION:
+                    _delete(cursor, table, column, raw_cut if cut == "raw" else rollup_cut)
                 annotation_rows = _delete(cursor, "annotations", "observed_at", rollup_cut)
                 cursor.commit()
             except BaseException:
@@ -261,6 +272,24 @@ class Store:
             annotation_rows=annotation_rows,
             rolled_up_rows=rolled_up,
         )
+
+    def transaction(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(cursor)`` as one write transaction (all or nothing), serialised with
+        every other write: the hook for writers in other store modules."""
+        with self._write_lock:
+            cursor = self._cursor()
+            cursor.begin()
+            try:
+                result = work(cursor)
+                cursor.commit()
+            except BaseException:
+                cursor.rollback()
+                raise
+        return result
+
+    def query(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run ``work(cursor)`` on this thread's cursor (reads; no lock taken)."""
+        return work(self._cursor())
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from collectors.core.model import StalenessMethod, Status
+from collectors.store.consistency_schema import CONSISTENCY_TABLES
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TABLE rollup_state (rolled_up_until DOUBLE NOT NULL)",
         ),
     ),
+    Migration(4, "visibility samples, probe samples, per-minute SLO counts", CONSISTENCY_TABLES),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
