@@ -5,10 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Debian packages the suite needs (promtool and the Prometheus server).
-DEB_PACKAGES := prometheus
+DEB_PACKAGES := prometheus chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps kafka-jars lint format test unit integration demo stop-demo bench clean
+.PHONY: help venv system-deps kafka-jars lint format test unit integration demo stop-demo bench screenshots clean
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ demo: venv kafka-jars ## set everything up and run the whole local stack (Ctrl-C
 
 stop-demo: venv ## stop the Kafka broker `make demo` left running
 	$(BIN)/lagwatch kafka stop
+
+screenshots: venv system-deps kafka-jars ## refresh docs/screenshots/ from the browser tests (real Chromium, broker, demo)
+	LAGWATCH_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_dashboard_browser.py tests/e2e/test_demo_browser.py
 
 clean: ## remove the virtualenv and caches (not the Kafka jar cache)
 	rm -rf $(VENV) .pytest_cache .ruff_cache

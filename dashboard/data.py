@@ -185,6 +185,7 @@ class Headline:
     groups: int
     needs_attention: int
     attention_groups: tuple[str, ...]
+    attention_status: str | None  # the worst status among them; None when none
     slo_total: int
     slo_meeting: int
     slo_failing: tuple[str, ...]
@@ -211,6 +212,7 @@ def headline(groups: Sequence[Mapping[str, Any]], slos: Sequence[Mapping[str, An
         groups=len(groups),
         needs_attention=len(attention),
         attention_groups=tuple(str(g.get("group")) for g in attention),
+        attention_status=(attention[0].get("status") or "ERROR") if attention else None,
         slo_total=len(slos),
         slo_meeting=len(meeting),
         slo_failing=failing,

@@ -72,7 +72,7 @@ def tiles() -> None:
     ui.tile(
         c3, "groups needing attention", f"{head.needs_attention} / {head.groups}",
         (attention + (f" +{more} more" if more else "")) if attention else "none",
-        "WARN" if head.needs_attention else "OK",
+        head.attention_status or "OK",
     )  # fmt: skip
     up = [h for _, h in health if h is not None]
     ok = [h for h in up if h.get("status") == "ok"]

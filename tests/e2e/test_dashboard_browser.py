@@ -27,7 +27,7 @@ def dashboard(collector, tmp_path_factory) -> Dashboard:
 def test_every_page_draws(page, dashboard: Dashboard, collector, screenshots: Path):
     balances = quote(collector.groups["balances"], safe="")
     pages = [
-        ("overview", "/overview", 1),
+        ("overview", "/", 1),
         ("group", f"/group?group={balances}&range=5m&view=partition", 4),
         ("consistency", "/consistency", 0),
         ("collector", "/collector", 2),

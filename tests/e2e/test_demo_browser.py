@@ -48,7 +48,7 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         control = f"http://127.0.0.1:{demo.control_port}"
         dashboard = Dashboard(collector.url, control, tmp_path / "dashboard.log")
         demo.control.post("/demo/load", json={"rate": 20})
-        page.goto(dashboard.url + "/overview")
+        page.goto(dashboard.url + "/")
         wait_drawn(page, 1)
         wait_until(lambda: stage_status(page, balances) in ("OK", "IDLE"), 90,
                    "balances OK on the Overview under load")  # fmt: skip
@@ -61,7 +61,7 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         settle(page)
         page.screenshot(path=str(screenshots / "demo.png"), full_page=True)
 
-        page.goto(dashboard.url + "/overview")
+        page.goto(dashboard.url + "/")
         wait_drawn(page, 1)
         wait_until(lambda: stage_status(page, balances) in ("WARN", "STALL", "STOPPED"), 120,
                    "balances turns WARN/STALL on the Overview after pause")  # fmt: skip

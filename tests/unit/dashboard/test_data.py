@@ -49,6 +49,7 @@ def test_headline():
     assert (head.worst_group, head.worst_staleness_s, head.worst_status) == ("b", 5.0, "STALL")
     assert head.needs_attention == 2
     assert head.attention_groups == ("b", "c")
+    assert head.attention_status == "STALL"
     assert (head.slo_meeting, head.slo_total, head.slo_failing) == (1, 2, ("b",))
 
 
