@@ -11,6 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
+from collectors.core.status import StatusParams
 from collectors.cycle import ClusterCollector, GroupFilter
 from collectors.kafka.admin import KafkaOffsetsSource
 from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
@@ -21,7 +22,11 @@ from collectors.settings import ClusterSettings, Settings
 
 
 def build_cluster(
-    settings: ClusterSettings, window: int, rate_window_s: float, interval_s: float = 1.0
+    settings: ClusterSettings,
+    status_params: StatusParams,
+    rate_window_s: float,
+    interval_s: float = 1.0,
+    visibility_samples: bool = True,
 ) -> ClusterCollector:
     """One cluster's collector with its Kafka clients (renewed through ``connect``)."""
     config = settings.kafka_config()
@@ -46,19 +51,27 @@ def build_cluster(
         connect=connect,
         group_filter=group_filter,
         read_committed=lambda g: any(p.fullmatch(g) for p in rc_patterns),
-        window=window,
+        status_params=status_params,
         rate_window_s=rate_window_s,
         # Enough cycles to span the rate window, plus one older point and spares for
         # cycles that start a little early or late.
         rate_points=math.ceil(rate_window_s / interval_s) + 4,
         committed_from_log=from_log,
+        visibility_samples=visibility_samples,
     )
 
 
 def build_clusters(settings: Settings) -> list[ClusterCollector]:
     section = settings.collector
+    params = StatusParams(
+        window_s=section.status_window_s,
+        stall_floor_s=section.stall_floor_s,
+        interval_s=section.interval_s,
+    )
     return [
-        build_cluster(c, section.window, section.rate_window_s, section.interval_s)
+        build_cluster(
+            c, params, section.rate_window_s, section.interval_s, section.visibility_samples
+        )
         for c in settings.clusters
     ]
 
@@ -67,4 +80,11 @@ def build_service(
     settings: Settings, store=None, clock: Callable[[], float] = time.time
 ) -> CollectorService:
     """The collector service for ``settings``, with real Kafka clients."""
-    return CollectorService(settings, build_clusters(settings), store=store, clock=clock)
+    probes = None
+    if any(p.enabled for p in settings.probes):
+        from collectors.probing import ProbeRunner
+
+        probes = ProbeRunner(list(settings.probes), clock=clock)
+    return CollectorService(
+        settings, build_clusters(settings), store=store, clock=clock, probes=probes
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -37,9 +38,13 @@ from collectors.core.partition_table import PartitionColumns, PartitionTable
 from collectors.core.ports import OffsetsSource, RecordTimesSource
 from collectors.core.rollup_columns import rollups_from_columns
 from collectors.core.slots import Layout, LogPartition, Slots, build_layout
+from collectors.core.status import StatusParams
+from collectors.core.visibility import VisibilityBatch, cycle_samples
 from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
 
 ESTIMATION_POINTS = 600  # log_end change points kept per partition for interpolation
+TOPICS_REFRESH_S = 30.0  # how often the partition lists of consumed topics are re-read
+ETA_RATE_WINDOW_S = 5.0  # the log end's current rate for the ETA (at least 2 intervals)
 
 _ERROR = kernels.CODE[Status.ERROR]
 
@@ -65,6 +70,7 @@ class ClusterCycle:
     cache_hits: int
     cache_misses: int
     errors: list[tuple[str, str]]  # (kind, message), secrets already masked
+    visibility: VisibilityBatch | None = None  # passive visibility samples (issue 12)
 
 
 _NOT_REQUESTED = Watermarks(None, None, "not requested")
@@ -84,12 +90,14 @@ class ClusterCollector:
         connect: Callable[[], tuple[OffsetsSource, dict[bool, RecordTimesSource] | None]],
         group_filter: Callable[[str], bool],
         read_committed: Callable[[str], bool],
-        window: int = 10,
+        status_params: StatusParams | None = None,
         rate_window_s: float = 30.0,
         rate_points: int = 32,
         committed_from_log: CommittedOffsetsFromLog | None = None,
+        visibility_samples: bool = True,
     ) -> None:
         self.cluster = cluster
+        self._visibility_samples = visibility_samples
         self._connect = connect
         self._source, self._readers = connect()  # readers keyed by read_committed
         self._reconnect = False
@@ -98,7 +106,11 @@ class ClusterCollector:
         self._read_committed = read_committed
         self._rate_window_s = rate_window_s
         self._layout = build_layout(cluster, {}, read_committed)
-        self._slots = Slots.empty(window, max(2, rate_points))
+        self._params = status_params or StatusParams()
+        self._slots = Slots.empty(self._params.warn_points, max(2, rate_points))
+        # Partition ids of the topics groups consume (every partition is reported).
+        self._topic_parts: dict[str, list[int]] = {}
+        self._topics_read_at = float("-inf")
         # Log-end change points per log partition, for estimated staleness only.
         self._log_end_changes: dict[LogPartition, list[LogEndPoint]] = {}
 
@@ -194,7 +206,10 @@ class ClusterCollector:
         topic_rows, group_rows = rollups_from_columns(
             self.cluster, layout, columns, now, states, unreadable
         )
-        return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors)
+        samples = None
+        if self._visibility_samples:
+            samples = cycle_samples(self.cluster, layout, self._slots, now, commits, columns.status)
+        return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors, samples)
 
     def _wanted_offsets(
         self,
@@ -227,7 +242,39 @@ class ClusterCollector:
                     wanted[group][tp] = None
             elif isinstance(desc, str):
                 errors.append(("describe_group", f"{group}: {desc}"))
+        self._add_uncommitted(wanted, unreadable)
         return wanted, unreadable
+
+    def _add_uncommitted(
+        self, wanted: dict[str, dict[TopicPart, int | None]], unreadable: dict[str, str]
+    ) -> None:
+        """Every partition of every topic a group consumes, members or not: those it
+        never committed are added with no commit (``no_commit`` rows), so a group that
+        committed partitions 0 and 1 of a 3-partition topic shows 3 rows."""
+        topics = {t for g, offsets in wanted.items() if g not in unreadable for t, _ in offsets}
+        parts = self._partitions_of(topics)
+        for group, offsets in wanted.items():
+            if group in unreadable:
+                continue
+            for topic in {t for t, _ in offsets}:
+                for p in parts.get(topic, ()):
+                    offsets.setdefault((topic, p), None)
+
+    def _partitions_of(self, topics: set[str]) -> dict[str, list[int]]:
+        """Partition ids per topic from metadata, re-read every ``TOPICS_REFRESH_S``
+        or when a topic is new; a failed read keeps the last answer."""
+        read = getattr(self._source, "topic_partitions", None)
+        if read is None or not topics:
+            return self._topic_parts
+        now = time.monotonic()
+        if topics <= self._topic_parts.keys() and now - self._topics_read_at < TOPICS_REFRESH_S:
+            return self._topic_parts
+        try:
+            self._topic_parts = read(sorted(topics))
+            self._topics_read_at = now
+        except Exception:  # metadata is a nicety here: the offsets still stand
+            self._topics_read_at = now
+        return self._topic_parts
 
     def close(self) -> None:
         """Close every client (the collector is not used afterwards)."""
@@ -273,11 +320,13 @@ class ClusterCollector:
     ) -> PartitionColumns:
         """Every column of this cycle's rows; unreadable rows are ERROR with unknowns."""
         slots = self._slots
-        lags, no_commit, expired = kernels.offset_lags(log_start, log_end, commits)
-        lags[~readable] = NONE
+        gaps, no_commit, expired = kernels.offset_lags(log_start, log_end, commits)
+        gaps[~readable] = NONE
         no_commit &= readable
         expired &= readable
         has_times = slots.t_have & (slots.t_commit == commits) & (log_end != NONE) & readable
+        # An exact read found no data record at or after the commit: markers alone.
+        lags = kernels.event_lags(gaps, has_times & np.isnan(slots.first_ts))
 
         exact, skew = kernels.exact_staleness(now, lags, slots.first_ts)
         age, age_skew = kernels.ages(now, slots.last_ts)
@@ -287,9 +336,29 @@ class ClusterCollector:
         consume = kernels.rates(slots.commit_points(), len(commits), now, self._rate_window_s)
         consume = np.where(readable, consume, np.nan)
         produce = np.where(readable, produce, np.nan)
-        window = slots.observe(readable, commits, log_end, lags, staleness, members)
-        status = kernels.evaluate(window)
+        verdict = kernels.step_status(
+            now,
+            slots.status,
+            kernels.StatusInputs(
+                committed=commits,
+                log_end=log_end,
+                lag=lags,
+                staleness_s=staleness,
+                exact=has_times,
+                clock_skew=has_times & skew,
+                members=members,
+            ),
+            self._params,
+        )
+        status = verdict.status
         status[~readable] = _ERROR
+        # ETA from current rates: the last commit step, the log end over a few seconds.
+        eta_window = max(ETA_RATE_WINDOW_S, 2.0 * self._params.interval_s)
+        produce_now = kernels.rates(
+            self._slots.log_end_points(), len(layout.log_partitions), now, eta_window
+        )[layout.slot_lp]
+        horizon = np.fmax(self._params.interval_s, slots.status.cadence)
+        eta = kernels.eta(lags, kernels.commit_rates(slots.status, now), produce_now, horizon)
         return PartitionColumns(
             log_start=np.where(readable, log_start, NONE),
             log_end=np.where(readable, log_end, NONE),
@@ -303,9 +372,12 @@ class ClusterCollector:
             clock_skew=has_times & (skew | age_skew),
             consume_rate=consume,
             produce_rate=produce,
-            eta_s=kernels.eta(lags, consume, produce),
+            eta_s=np.where(readable, eta, np.nan),
             status=status,
             errors={},
+            offset_gap=gaps,
+            offset_out_of_range=verdict.out_of_range & readable,
+            replay_progress=np.where(readable, verdict.replay_progress, np.nan),
         )
 
     def _record_times(
@@ -495,9 +567,9 @@ def _row_errors(
 
 
 def _members(layout: Layout, descriptions: dict[str, GroupDescription | str]) -> Ints:
-    """Member count per slot (0 for a group that could not be described)."""
+    """Member count per slot (``NONE`` for a group that could not be described)."""
     by_group = [
-        d.members if isinstance(d := descriptions.get(g), GroupDescription) else 0
+        d.members if isinstance(d := descriptions.get(g), GroupDescription) else NONE
         for g in layout.groups
     ]
     return np.array(by_group, dtype=np.int64)[layout.slot_group]

@@ -9,7 +9,8 @@ Environment overrides (applied after the file, before validation):
 - ``LAGWATCH_BOOTSTRAP``: bootstrap servers of the first cluster
 - ``LAGWATCH_LISTEN``, ``LAGWATCH_STORE``, ``LAGWATCH_INTERVAL``: collector basics
 - ``LAGWATCH_METRICS_GRANULARITY``: partition, topic or group
-- ``LAGWATCH_<SECTION>__<KEY>=value`` for any scalar, e.g. ``LAGWATCH_COLLECTOR__WINDOW=20``
+- ``LAGWATCH_<SECTION>__<KEY>=value`` for any scalar, e.g.
+  ``LAGWATCH_COLLECTOR__STATUS_WINDOW_S=300``
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pydantic import (
 
 from collectors.core.redact import MASK, is_secret_key, mask_config
 from collectors.defaults import DEFAULT_BOOTSTRAP, DEFAULT_LISTEN
+from collectors.probe_settings import ProbeSettings
 
 KafkaValue = str | int | float | bool | SecretStr
 
@@ -116,10 +118,24 @@ class CollectorSection(_Strict):
     interval_s: float = Field(default=1.0, gt=0, le=3600)
     listen: str = DEFAULT_LISTEN
     store: str = "lagwatch.duckdb"
-    window: int = Field(default=10, ge=2, le=1000)  # observations the status rules read
+    # The status rules read time, not sample counts (collectors/core/status.py).
+    status_window_s: float = Field(default=120.0, ge=10, le=86400)  # WARN / IDLE window
+    stall_floor_s: float = Field(default=30.0, gt=0, le=86400)  # least stall threshold
     rate_window_s: float = Field(default=30.0, gt=0)
     raw_retention_h: float = Field(default=24.0, gt=0)
     rollup_retention_d: float = Field(default=30.0, gt=0)
+    visibility_samples: bool = True  # passive visibility latency samples (issue 12)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed_window(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "window" in data:
+            raise ValueError(
+                "'window' (a count of observations) was removed: statuses are decided in "
+                "time now; set collector.status_window_s (seconds, default 120) and "
+                "collector.stall_floor_s (seconds, default 30) instead"
+            )
+        return data
 
     @model_validator(mode="after")
     def _rate_history(self) -> CollectorSection:
@@ -151,6 +167,7 @@ class SloSettings(_Strict):
     group: str  # regular expression over group names
     target_s: float = Field(gt=0)
     objective: float = Field(gt=0, lt=1)
+    period_d: float = Field(default=30.0, gt=0)  # error-budget period of the windowed SLO
 
     _pattern = field_validator("group")(lambda v: _check_patterns([v])[0])
 
@@ -170,6 +187,7 @@ class Settings(_Strict):
     clusters: list[ClusterSettings] = Field(default_factory=lambda: [ClusterSettings()])
     slo: list[SloSettings] = Field(default_factory=list)
     pipelines: list[PipelineSettings] = Field(default_factory=list)
+    probes: list[ProbeSettings] = Field(default_factory=list)  # read-your-writes probes
 
     @field_validator("clusters")
     @classmethod

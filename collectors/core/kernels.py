@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from collectors.core.model import SEVERITY, StalenessMethod, Status
+from collectors.core.status import MARKER_GAP, StatusParams
 
 NONE = -1
 
@@ -50,9 +51,14 @@ def offset_lags(log_start: Ints, log_end: Ints, committed: Ints) -> tuple[Ints, 
     return lags, no_commit, expired
 
 
-def caught_up(offset_lag: Ints, staleness_s: Floats) -> Bools:
-    """``lag.is_caught_up`` per element (NaN staleness is not 0)."""
-    return (offset_lag == 0) | (staleness_s == 0.0)
+def caught_up(offset_lag: Ints) -> Bools:
+    """``lag.is_caught_up`` per element (``offset_lag`` in events)."""
+    return offset_lag == 0
+
+
+def event_lags(offset_gap: Ints, markers_only: Bools) -> Ints:
+    """``lag.event_lag`` per element."""
+    return np.where(markers_only & (offset_gap > 0), 0, offset_gap)
 
 
 def ages(now: float, timestamps: Floats) -> tuple[Floats, Bools]:
@@ -94,10 +100,11 @@ def choose_staleness(has_times: Bools, exact: Floats, estimated: Floats) -> tupl
     return staleness, method
 
 
-def eta(offset_lag: Ints, consume_rate: Floats, produce_rate: Floats) -> Floats:
+def eta(offset_lag: Ints, consume_rate: Floats, produce_rate: Floats, horizon_s: Floats) -> Floats:
     """``lag.eta`` per element (NaN where the scalar gives None)."""
     net = consume_rate - produce_rate
-    catching_up = (offset_lag > 0) & (net > 0)  # False where a rate is NaN
+    # False where a rate is NaN; a lag consumed within the horizon is not reported.
+    catching_up = (offset_lag > 0) & (net > 0) & (offset_lag > consume_rate * horizon_s)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(catching_up, offset_lag / np.where(catching_up, net, 1.0), np.nan)
     return np.where(offset_lag == 0, 0.0, out)
@@ -142,73 +149,248 @@ def rates(points: Sequence[tuple[float, Ints]], rows: int, now: float, window_s:
         return np.where(usable, (last_v - first_v) / np.where(usable, span, 1.0), np.nan)
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    """Sliding windows of observations, one row per partition, oldest column first.
+@dataclass(slots=True, eq=False)
+class StatusState:
+    """``status.History`` of every slot as columns (NaN / ``NONE`` for None); the
+    staleness-at-commit points are ``(rows, warn_points)`` with the newest last and
+    NaN padding on the left. Fixed size per slot, whatever the window."""
 
-    ``count[i]`` observations are real: columns ``W - count[i]`` to ``W - 1`` of row
-    ``i`` (older columns are padding). Offsets use ``NONE`` for unknown. Only the
-    latest observation's staleness and members matter to the rules.
-    """
+    first_seen: Floats
+    last_seen: Floats
+    committed: Ints
+    moved_at: Floats
+    previous: Ints
+    previous_moved_at: Floats
+    pending_since: Floats
+    cadence: Floats
+    log_end: Ints
+    end_moved_at: Floats
+    rewind_target: Ints
+    rewind_origin: Ints
+    point_t: Floats
+    point_s: Floats
+
+    FLOATS = (
+        "first_seen",
+        "last_seen",
+        "moved_at",
+        "previous_moved_at",
+        "pending_since",
+        "cadence",
+        "end_moved_at",
+    )
+    INTS = ("committed", "previous", "log_end", "rewind_target", "rewind_origin")
+
+    @classmethod
+    def empty(cls, rows: int, points: int) -> StatusState:
+        values: dict[str, np.ndarray] = {
+            **{name: np.full(rows, np.nan) for name in cls.FLOATS},
+            **{name: np.full(rows, NONE, dtype=np.int64) for name in cls.INTS},
+        }
+        return cls(
+            **values,
+            point_t=np.full((rows, points), np.nan),
+            point_s=np.full((rows, points), np.nan),
+        )
+
+    def moved(self, src: Ints, dst: Ints, rows: int) -> StatusState:
+        """A copy with ``rows`` rows: row ``dst[i]`` from row ``src[i]``, others empty."""
+        out = StatusState.empty(rows, self.point_t.shape[1])
+        for name in (*self.FLOATS, *self.INTS, "point_t", "point_s"):
+            getattr(out, name)[dst] = getattr(self, name)[src]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class StatusInputs:
+    """One cycle's ``status.Reading`` per slot (``lag`` in events; ``members`` NONE
+    when unknown)."""
 
     committed: Ints
     log_end: Ints
-    offset_lag: Ints
-    count: Ints
-    latest_staleness_s: Floats
-    latest_members: Ints
+    lag: Ints
+    staleness_s: Floats
+    exact: Bools
+    clock_skew: Bools
+    members: Ints
 
 
-def evaluate(window: Window, min_observations: int = 3) -> Ints:
-    """``status.evaluate`` per row, as status codes (see ``STATUS_OF_CODE``)."""
-    width = window.committed.shape[1]
-    count = window.count
-    valid = np.arange(width)[None, :] >= (width - count)[:, None]
-    committed, log_end, lags = window.committed, window.log_end, window.offset_lag
-    latest_commit, latest_end, latest_lag = committed[:, -1], log_end[:, -1], lags[:, -1]
+@dataclass(frozen=True, slots=True)
+class StatusOutputs:
+    status: Ints
+    out_of_range: Bools
+    replay_progress: Floats
+    threshold_s: Floats
 
-    # Rule 2: a known commit below the previous known one, skipping unknown ones.
-    went_back = np.zeros(len(count), dtype=bool)
-    previous = np.full(len(count), NONE, dtype=np.int64)
-    for j in range(width):
-        current = committed[:, j]
-        known = valid[:, j] & (current != NONE)
-        went_back |= known & (previous != NONE) & (current < previous)
-        previous = np.where(known, current, previous)
 
-    # Rule 3: caught up; IDLE when log_end never moved over at least 2 observations.
-    up = caught_up(latest_lag, window.latest_staleness_s)
-    same_end = np.all(~valid | (log_end == latest_end[:, None]), axis=1)
-    idle = (count >= 2) & same_end
+def _threshold(cadence: Floats, p: StatusParams) -> Floats:
+    cad = np.where(np.isnan(cadence), p.stall_floor_s, cadence)
+    return np.minimum(p.stall_ceiling_s, np.maximum(p.stall_floor_s, p.cadence_factor * cad))
 
-    # Rule 5: the commit never moved (unknown == unknown counts as unchanged).
-    same_commit = np.all(~valid | (committed == latest_commit[:, None]), axis=1)
-    nobody = window.latest_members == 0
 
-    # Rule 6: the lag never went down, and it grew; an unknown lag anywhere is no evidence.
-    first_col = width - count  # column of the oldest real observation
-    rows = np.arange(len(count))
-    first_lag = lags[rows, np.minimum(first_col, width - 1)]
-    steps_ok = np.all(~valid[:, 1:] | ~valid[:, :-1] | (lags[:, 1:] >= lags[:, :-1]), axis=1)
-    lag_known = np.all(~valid | (lags != NONE), axis=1)
-    growing = steps_ok & lag_known & (latest_lag > first_lag)
+def step_status(now: float, s: StatusState, x: StatusInputs, p: StatusParams) -> StatusOutputs:
+    """``status.step`` per slot, at one time ``now``: updates ``s`` in place (rows
+    with an unknown lag or log end keep their history) and returns the verdicts."""
+    at = now
+    err = (x.lag == NONE) | (x.log_end == NONE)
+    ok = ~err
+    c, lag = x.committed, x.lag
+    seen = ~np.isnan(s.last_seen)
+    first_seen = np.where(np.isnan(s.first_seen), at, s.first_seen)
+    end_moved_at = np.where(
+        seen & (s.log_end != NONE) & (x.log_end != s.log_end), at, s.end_moved_at
+    )
 
-    few = count < min_observations
-    return np.select(
-        [
-            (count == 0) | (latest_lag == NONE),
-            went_back,
-            up & idle,
-            up,
-            few & nobody & (latest_commit == NONE),
-            few,
-            same_commit & nobody,
-            same_commit,
-            growing,
-        ],
-        [_ERROR, _REWIND, _IDLE, _OK, _STOPPED, _OK, _STOPPED, _STALL, _WARN],
+    prior = s.committed
+    moved = seen & (c != prior)
+    forward = moved & (c != NONE) & ((prior == NONE) | (c > prior))
+    went_back = moved & (c != NONE) & (prior != NONE) & (c < prior)
+    threshold = _threshold(s.cadence, p)
+    sampled = forward & ~np.isnan(s.moved_at)
+    start = np.maximum(
+        s.moved_at, np.where(np.isnan(s.pending_since), s.last_seen, s.pending_since)
+    )
+    sample = np.minimum(at - start, threshold)
+    cadence = np.where(
+        sampled,
+        np.where(np.isnan(s.cadence), sample, np.maximum(sample, s.cadence * p.cadence_decay)),
+        s.cadence,
+    )
+    threshold = _threshold(cadence, p)
+    moved_at = np.where(moved, at, s.moved_at)
+    previous = np.where(moved, prior, s.previous)
+    previous_moved_at = np.where(moved, s.moved_at, s.previous_moved_at)
+
+    target = np.where(
+        went_back,
+        np.where(s.rewind_target == NONE, prior, np.maximum(s.rewind_target, prior)),
+        s.rewind_target,
+    )
+    origin = np.where(went_back, c, s.rewind_origin)
+    clear = went_back.copy()
+    ended = (target != NONE) & (c != NONE) & ((c >= target) | (lag == 0))
+    target = np.where(ended, NONE, target)
+    origin = np.where(ended, NONE, origin)
+    clear |= ended
+
+    pending = lag > 0
+    pending_since = np.where(
+        pending, np.where(moved | np.isnan(s.pending_since), at, s.pending_since), np.nan
+    )
+    known = ~np.isnan(x.staleness_s) & ~x.clock_skew
+
+    # Points: cleared by a rewind's start or end, appended on forward moves.
+    point_t = np.where(clear[:, None], np.nan, s.point_t)
+    point_s = np.where(clear[:, None], np.nan, s.point_s)
+    last_t = point_t[:, -1]
+    spaced = np.isnan(last_t) | (at - last_t >= p.window_s / p.warn_points)
+    append = np.flatnonzero(ok & forward & known & (target == NONE) & spaced)
+    if len(append):
+        point_t[append, :-1] = point_t[append, 1:]
+        point_s[append, :-1] = point_s[append, 1:]
+        point_t[append, -1] = at
+        point_s[append, -1] = x.staleness_s[append]
+
+    # Verdicts.
+    nobody = x.members == 0
+    stuck = np.where(nobody, _STOPPED, _STALL)
+    oor = ok & (c != NONE) & (c > x.log_end)
+    quiet = np.isnan(end_moved_at) | (end_moved_at < at - p.window_s)
+    marker = (
+        ~x.exact
+        & (lag == MARKER_GAP)
+        & ~np.isnan(moved_at)
+        & (np.isnan(end_moved_at) | (end_moved_at <= moved_at))
+    )
+    waited = np.where(known, x.staleness_s, at - pending_since)
+    still_for = at - np.where(np.isnan(moved_at), first_seen, moved_at)
+    stalled = (waited > threshold) & (still_for > threshold)
+    rewinding = (target != NONE) & (origin != NONE) & (c != NONE)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        progress = np.where(
+            target <= origin, 1.0, (c - origin) / np.where(target > origin, target - origin, 1)
+        )
+    progress = np.clip(progress, 0.0, 1.0)
+    behind = known & _falling_behind(point_t, point_s, at, x.staleness_s, cadence, p)
+    status = np.select(
+        [err, oor, ~pending & seen & quiet, ~pending, marker, stalled, rewinding, behind],
+        [_ERROR, stuck, _IDLE, _OK, _OK, stuck, _REWIND, _WARN],
         default=_OK,
     ).astype(np.int64)
+    replay = np.where(ok & ~oor & pending & ~marker & ~stalled & rewinding, progress, np.nan)
+
+    # Write the new history back where the reading was usable.
+    for name, value in (
+        ("first_seen", first_seen),
+        ("last_seen", np.full(len(lag), at)),
+        ("committed", c),
+        ("moved_at", moved_at),
+        ("previous", previous),
+        ("previous_moved_at", previous_moved_at),
+        ("pending_since", pending_since),
+        ("cadence", cadence),
+        ("log_end", x.log_end),
+        ("end_moved_at", end_moved_at),
+        ("rewind_target", target),
+        ("rewind_origin", origin),
+    ):
+        column = getattr(s, name)
+        column[ok] = value[ok]
+    s.point_t[ok] = point_t[ok]
+    s.point_s[ok] = point_s[ok]
+    return StatusOutputs(
+        status=status,
+        out_of_range=oor,
+        replay_progress=replay,
+        threshold_s=_threshold(s.cadence, p),
+    )
+
+
+def _falling_behind(
+    point_t: Floats, point_s: Floats, at: float, current: Floats, cadence: Floats, p: StatusParams
+) -> Bools:
+    """``status.falling_behind`` per row."""
+    window = np.where(np.isnan(cadence), p.window_s, np.maximum(p.window_s, 3.0 * cadence))
+    inside = ~np.isnan(point_t) & (point_t >= (at - window)[:, None])
+    n = inside.sum(axis=1)
+    candidates = np.flatnonzero(n >= 3)
+    out = np.zeros(len(n), dtype=bool)
+    if not len(candidates):
+        return out
+    mask = inside[candidates]
+    t = np.where(mask, point_t[candidates], 0.0)
+    v = np.where(mask, point_s[candidates], 0.0)
+    k = n[candidates]
+    span = np.where(mask, t, -np.inf).max(axis=1) - np.where(mask, t, np.inf).min(axis=1)
+    mean_t = t.sum(axis=1) / k
+    mean_s = v.sum(axis=1) / k
+    dt = np.where(mask, t - mean_t[:, None], 0.0)
+    ds = np.where(mask, v - mean_s[:, None], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (dt * ds).sum(axis=1) / (dt * dt).sum(axis=1)
+    noise = p.noise_s
+    out[candidates] = (
+        (span >= window[candidates] / 2)
+        & (slope >= p.warn_slope)
+        & (slope * span >= noise)
+        & (current[candidates] >= noise)
+    )
+    return out
+
+
+def commit_rates(s: StatusState, now: float) -> Floats:
+    """``status.commit_rate`` per slot (after ``step_status``)."""
+    valid = (
+        (s.committed != NONE)
+        & (s.previous != NONE)
+        & ~np.isnan(s.moved_at)
+        & ~np.isnan(s.previous_moved_at)
+        & (s.committed >= s.previous)
+    )
+    span = np.maximum(s.moved_at - s.previous_moved_at, now - s.moved_at)
+    usable = valid & (span > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(usable, (s.committed - s.previous) / np.where(usable, span, 1.0), np.nan)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,11 +427,15 @@ def aggregate(
     rows = len(offset_lag)
     lengths = np.diff(np.append(starts, rows))
     known_lag = offset_lag != NONE
-    lagging = known_lag & ~caught_up(offset_lag, staleness_s)
+    lagging = known_lag & ~caught_up(offset_lag)
     eta_unknown = lagging & np.isnan(eta_s)
     eta_max = np.maximum.reduceat(np.where(lagging & ~eta_unknown, eta_s, 0.0), starts)
     return Aggregates(
-        offset_lag=np.add.reduceat(np.where(known_lag, offset_lag, 0), starts),
+        offset_lag=np.where(
+            np.add.reduceat(known_lag, starts) > 0,
+            np.add.reduceat(np.where(known_lag, offset_lag, 0), starts),
+            NONE,
+        ),
         staleness_s=_max_known(staleness_s, starts),
         data_age_s=_max_known(data_age_s, starts),
         consume_rate=_sum_known(consume_rate, starts),

@@ -72,10 +72,23 @@ def offset_lag(log_start: int | None, log_end: int | None, committed: int | None
     return OffsetLag(max(0, log_end - committed), False, expired)
 
 
-def is_caught_up(offset_lag: int | None, staleness_s: float | None) -> bool:
-    """True when nothing is left to consume: lag 0, or staleness 0 with a positive lag
-    (only transaction control markers remain, and markers alone are not lag)."""
-    return offset_lag == 0 or staleness_s == 0
+def event_lag(offset_gap: int | None, markers_only: bool) -> int | None:
+    """``offset_lag`` in events from the raw ``offset_gap`` (``log_end - committed``).
+
+    ``markers_only``: an exact read of the log found no data record at or after the
+    committed offset, so the gap is transaction control markers alone, which are not
+    lag: 0. Otherwise the gap itself (an estimate can never tell markers apart, so
+    without a read the gap stands). None stays None.
+    """
+    if offset_gap is None:
+        return None
+    return 0 if markers_only and offset_gap > 0 else offset_gap
+
+
+def is_caught_up(offset_lag: int | None) -> bool:
+    """Known to be caught up: the offset lag in events (``event_lag``) is 0. An
+    estimated staleness, or a staleness clamped to 0 by clock skew, is never evidence."""
+    return offset_lag == 0
 
 
 def _age(now: float, ts: float) -> Age:
@@ -192,19 +205,31 @@ def rate(points: Sequence[tuple[float, int]], now: float, window_s: float) -> fl
 
 
 def eta(
-    offset_lag: int | None, consume_rate: float | None, produce_rate: float | None
+    offset_lag: int | None,
+    consume_rate: float | None,
+    produce_rate: float | None,
+    horizon_s: float = 0.0,
 ) -> float | None:
     """Seconds until caught up: ``offset_lag / (consume_rate - produce_rate)``.
 
-    0.0 when the lag is 0 (whatever the rates). None when the lag or either rate is
-    unknown, or when the group is not catching up (consumes no faster than producers
-    write).
+    ``offset_lag`` is in events (0 when only transaction markers are left). The rates
+    should be *current* ones (the collector passes ``status.commit_rate`` and the log
+    end's rate over a few seconds), so the ETA follows a change of pace at once and
+    never carries an old value.
+
+    Edge cases:
+    - lag 0: 0.0 (caught up), whatever the rates.
+    - lag or either rate unknown: None.
+    - not catching up (``consume_rate <= produce_rate``): None.
+    - a lag the group consumes within ``horizon_s`` (the collector passes
+      ``max(interval_s, commit cadence)``: what is in flight between two cycles or two
+      commits) is not reported: None. ``horizon_s`` 0 disables this.
     """
     if offset_lag == 0:
         return 0.0
     if offset_lag is None or consume_rate is None or produce_rate is None:
         return None
     net = consume_rate - produce_rate
-    if net <= 0:
+    if net <= 0 or offset_lag <= consume_rate * horizon_s:
         return None
     return offset_lag / net

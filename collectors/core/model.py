@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collectors.core.consistency import ConsistencyView
 
 
 class Status(StrEnum):
@@ -137,18 +141,6 @@ class LogEndPoint:
 
 
 @dataclass(frozen=True, slots=True)
-class Observation:
-    """One computed point of the sliding window the status rules read."""
-
-    observed_at: float
-    committed: int | None
-    log_end: int | None
-    offset_lag: int | None
-    staleness_s: float | None
-    members: int
-
-
-@dataclass(frozen=True, slots=True)
 class PartitionLag:
     """Everything lagwatch knows about one (cluster, group, topic, partition) at one time."""
 
@@ -169,13 +161,18 @@ class PartitionLag:
     eta_s: float | None  # None when not catching up
     status: Status
     error: str | None = None
+    # Raw ``log_end - committed`` (``log_end - log_start`` with no commit), what Kafka's
+    # own tools show; ``offset_lag`` is in events (0 when only transaction markers remain).
+    offset_gap: int | None = None
+    offset_out_of_range: bool = False  # committed offset past the log end: never OK
+    replay_progress: float | None = None  # 0..1 while REWIND, else None
 
 
 @dataclass(frozen=True, slots=True)
 class Aggregate:
     """Roll-up over a set of partitions (a group, or one topic of a group)."""
 
-    offset_lag: int  # sum over partitions with a known lag
+    offset_lag: int | None  # sum over partitions with a known lag; None if none is known
     staleness_s: float | None  # max: the read model's consistency window
     data_age_s: float | None  # max
     consume_rate: float | None  # sum
@@ -202,7 +199,7 @@ class GroupLag:
     group: str
     observed_at: float
     state: str  # STABLE, EMPTY, DEAD, PREPARING_REBALANCE, ... or UNKNOWN
-    members: int
+    members: int | None  # None when the group could not be described (never 0 for unknown)
     topics: tuple[str, ...]
     lag: Aggregate
 
@@ -243,6 +240,7 @@ class SloState:
     objective: float  # e.g. 0.99
     observations_total: int
     good_total: int
+    period_s: float = 30 * 86400.0  # the SLO period (error budget horizon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +255,7 @@ class Snapshot:
     clusters: tuple[ClusterHealth, ...]
     stats: CollectorStats
     slos: tuple[SloState, ...] = ()
+    consistency: ConsistencyView | None = None  # visibility, probes, SLO windows
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from itertools import repeat
 from typing import Any, overload
 
@@ -75,6 +75,9 @@ class PartitionColumns:
     eta_s: Floats
     status: Ints  # kernels status code
     errors: dict[int, str]  # row -> error text, for ERROR rows that have one
+    offset_gap: Ints | None = None  # raw log_end - committed; None: equal to offset_lag
+    offset_out_of_range: Bools | None = None  # None: all False
+    replay_progress: Floats | None = None  # None: all unknown
 
 
 class PartitionTable(Sequence[PartitionLag]):
@@ -137,6 +140,9 @@ class PartitionTable(Sequence[PartitionLag]):
             "eta_s": _floats(c.eta_s),
             "status": pc.take(_STATUS_NAMES, pa.array(c.status)),
             "error": pa.array(_error_texts(c.errors, 0, n), type=pa.string()),
+            "offset_gap": _ints(_gap(c)),
+            "offset_out_of_range": pa.array(_out_of_range(c, n)),
+            "replay_progress": _floats(_progress(c, n)),
         }
 
 
@@ -177,6 +183,18 @@ class PartitionRows(Sequence[PartitionLag]):
             else:
                 out += [p for p in part if p.key.group == group and p.key.cluster == cluster]
         return out
+
+
+def _gap(c: PartitionColumns) -> Ints:
+    return c.offset_lag if c.offset_gap is None else c.offset_gap
+
+
+def _out_of_range(c: PartitionColumns, n: int) -> Bools:
+    return np.zeros(n, dtype=bool) if c.offset_out_of_range is None else c.offset_out_of_range
+
+
+def _progress(c: PartitionColumns, n: int) -> Floats:
+    return np.full(n, np.nan) if c.replay_progress is None else c.replay_progress
 
 
 def _ints(values: Ints) -> pa.Array:
@@ -232,6 +250,9 @@ def _build_rows(
             _optional_floats(c.eta_s[part]),
             [STATUS_OF_CODE[s] for s in c.status[part].tolist()],
             _error_texts(c.errors, start, end),
+            _optional_ints(_gap(c)[part]),
+            _out_of_range(c, len(table))[part].tolist(),
+            _optional_floats(_progress(c, len(table))[part]),
         )
     )
 
@@ -242,11 +263,16 @@ def _slots_constructor(cls: type) -> Callable[..., Any]:
     ``object.__setattr__`` per field, which costs twice as much; at 100,000 rows that
     is a tenth of a second. ``new(*values) == cls(*values)``.
     """
-    names = [f.name for f in dataclasses.fields(cls)]
+    fields = dataclasses.fields(cls)
+    names = [f.name for f in fields]
+    defaults = {f"_default_{f.name}": f.default for f in fields if f.default is not MISSING}
     setters = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
+    params = ", ".join(
+        f"{name}=_default_{name}" if f"_default_{name}" in defaults else name for name in names
+    )
     body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
-    source = f"def new({', '.join(names)}):\n    obj = _new(_cls)\n{body}    return obj\n"
-    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters}
+    source = f"def new({params}):\n    obj = _new(_cls)\n{body}    return obj\n"
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls, **setters, **defaults}
     exec(source, namespace)  # the code is built from the dataclass's own field names
     return namespace["new"]
 

@@ -17,7 +17,7 @@ def aggregate(partitions: Sequence[PartitionLag]) -> Aggregate:
     """Roll ``partitions`` up into one ``Aggregate``.
 
     - ``offset_lag``: sum of the known lags (unreadable partitions add nothing; their
-      ERROR status says so).
+      ERROR status says so); None when no partition's lag is known (unknown is never 0).
     - ``staleness_s``, ``data_age_s``: max of the known values, None if none is known.
     - ``consume_rate``, ``produce_rate``: sum of the known values, None if none known.
     - ``eta_s``: 0.0 when no partition lags; else the max over the lagging partitions,
@@ -32,6 +32,7 @@ def aggregate(partitions: Sequence[PartitionLag]) -> Aggregate:
     """
     # One pass, plain locals.
     lag_sum = 0
+    lag_known = False
     staleness: float | None = None
     age: float | None = None
     consume: float | None = None
@@ -47,7 +48,8 @@ def aggregate(partitions: Sequence[PartitionLag]) -> Aggregate:
         offset_lag, stale = p.offset_lag, p.staleness_s  # each attribute read once
         if offset_lag is not None:
             lag_sum += offset_lag
-            if not is_caught_up(offset_lag, stale):
+            lag_known = True
+            if not is_caught_up(offset_lag):
                 eta = p.eta_s
                 if eta is None:
                     eta_known = False
@@ -70,7 +72,7 @@ def aggregate(partitions: Sequence[PartitionLag]) -> Aggregate:
         no_commit += p.no_commit
         expired += p.events_expired
     return Aggregate(
-        offset_lag=lag_sum,
+        offset_lag=lag_sum if lag_known or not partitions else None,
         staleness_s=staleness,
         data_age_s=age,
         consume_rate=consume,

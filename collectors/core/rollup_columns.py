@@ -22,7 +22,7 @@ def rollups_from_columns(
     layout: Layout,
     columns: PartitionColumns,
     now: float,
-    states: dict[str, tuple[str, int]],
+    states: dict[str, tuple[str, int | None]],
     unreadable: Iterable[str] = (),
 ) -> tuple[list[GroupTopicLag], list[GroupLag]]:
     """Per (group, topic) and per group aggregates, in ``build_rollups``'s order:
@@ -57,7 +57,7 @@ def rollups_from_columns(
     empty = rollup.aggregate(())
     error = dataclasses.replace(empty, status=Status.ERROR)
     for group in order:
-        state, members = states.get(group, ("UNKNOWN", 0))
+        state, members = states.get(group, ("UNKNOWN", None))
         by_topic = topics_of.get(group, [])
         topic_rows += [GroupTopicLag(cluster, group, t, now, a) for t, a in by_topic]
         group_rows.append(
@@ -82,7 +82,7 @@ def _aggregates(a: kernels.Aggregates) -> list[Aggregate]:
     return [
         Aggregate(*values)
         for values in zip(
-            a.offset_lag.tolist(),
+            [None if v == kernels.NONE else v for v in a.offset_lag.tolist()],
             opt(a.staleness_s),
             opt(a.data_age_s),
             opt(a.consume_rate),
@@ -101,12 +101,12 @@ def build_rollups(
     cluster: str,
     rows: list[PartitionLag],
     now: float,
-    states: dict[str, tuple[str, int]],
+    states: dict[str, tuple[str, int | None]],
 ) -> tuple[list[GroupTopicLag], list[GroupLag]]:
     """Per (group, topic) and per group aggregates of plain rows (the error path);
-    ``states`` gives (state, members) per group, missing groups are UNKNOWN with 0
-    members. Groups with no partitions (described but never committed or assigned)
-    are still listed.
+    ``states`` gives (state, members) per group, missing groups are UNKNOWN with
+    unknown (None) members, never 0. Groups with no partitions (described but never
+    committed or assigned) are still listed.
     """
     rows_by_group: dict[str, dict[str, list[PartitionLag]]] = {g: {} for g in states}
     for row in rows:
@@ -114,7 +114,7 @@ def build_rollups(
     topics: list[GroupTopicLag] = []
     groups: list[GroupLag] = []
     for group, by_topic in rows_by_group.items():
-        state, members = states.get(group, ("UNKNOWN", 0))
+        state, members = states.get(group, ("UNKNOWN", None))
         everything: list[PartitionLag] = []
         for topic, parts in by_topic.items():
             topics.append(GroupTopicLag(cluster, group, topic, now, rollup.aggregate(parts)))

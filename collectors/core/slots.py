@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from collectors.core.kernels import NONE, Bools, Floats, Ints, Window
+from collectors.core.kernels import NONE, Bools, Floats, Ints, StatusState
 from collectors.core.model import PartitionKey, TopicPart
 from collectors.core.partition_table import PartitionKeys
 
@@ -104,21 +104,16 @@ def build_layout(
 class Slots:
     """The mutable history behind the columns (collector-internal).
 
-    - status window: ``window`` observations per slot in a ring (rows = ring
-      position), each slot with its own ``head`` (next write) and ``count``, because
-      an unreadable group's slots skip observations;
+    - status history: ``status.History`` per slot as ``kernels.StatusState`` columns,
+      a fixed number of values per slot (``warn_points`` staleness-at-commit points);
     - record timestamps per slot, read at (``t_commit``, ``t_end``, ``t_start``);
     - rate points: ``rate_points`` cycles in a ring shared by all slots and log
       partitions (``NONE`` where a slot or partition had no point that cycle).
     """
 
-    window: int
+    warn_points: int
     rate_points: int
-    w_commit: Ints
-    w_end: Ints
-    w_lag: Ints
-    head: Ints
-    count: Ints
+    status: StatusState
     t_have: Bools
     t_commit: Ints
     t_end: Ints
@@ -131,22 +126,18 @@ class Slots:
     cursor: int = 0
 
     @classmethod
-    def empty(cls, window: int, rate_points: int) -> Slots:
-        return cls._sized(window, rate_points, 0, 0)
+    def empty(cls, warn_points: int, rate_points: int) -> Slots:
+        return cls._sized(warn_points, rate_points, 0, 0)
 
     @classmethod
-    def _sized(cls, window: int, rate_points: int, slots: int, lps: int) -> Slots:
+    def _sized(cls, warn_points: int, rate_points: int, slots: int, lps: int) -> Slots:
         def ints(*shape: int, fill: int = NONE) -> Ints:
             return np.full(shape, fill, dtype=np.int64)
 
         return cls(
-            window=window,
+            warn_points=warn_points,
             rate_points=rate_points,
-            w_commit=ints(window, slots),
-            w_end=ints(window, slots),
-            w_lag=ints(window, slots),
-            head=ints(slots, fill=0),
-            count=ints(slots, fill=0),
+            status=StatusState.empty(slots, warn_points),
             t_have=np.zeros(slots, dtype=bool),
             t_commit=ints(slots),
             t_end=ints(slots),
@@ -161,7 +152,8 @@ class Slots:
     def moved(self, old: Layout, new: Layout) -> Slots:
         """A copy sized for ``new`` with each slot's (and log partition's) history
         from its row in ``old``; slots new in ``new`` start empty."""
-        out = Slots._sized(self.window, self.rate_points, len(new.keys.keys), len(new.lp_index))
+        rows = len(new.keys.keys)
+        out = Slots._sized(self.warn_points, self.rate_points, rows, len(new.lp_index))
         out.r_times[:] = self.r_times
         out.cursor = self.cursor
         index = {(k.group, k.topic, k.partition): i for i, k in enumerate(new.keys.keys)}
@@ -172,11 +164,9 @@ class Slots:
                 src.append(i)
                 dst.append(j)
         s, d = np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
-        for name in ("w_commit", "w_end", "w_lag", "r_commit"):
-            getattr(out, name)[:, d] = getattr(self, name)[:, s]
+        out.r_commit[:, d] = self.r_commit[:, s]
+        out.status = self.status.moved(s, d, rows)
         for name in (
-            "head",
-            "count",
             "t_have",
             "t_commit",
             "t_end",
@@ -216,45 +206,3 @@ class Slots:
 
     def log_end_points(self) -> list[tuple[float, Ints]]:
         return self._points(self.r_end)
-
-    # --- status window ----------------------------------------------------------------
-
-    def observe(
-        self,
-        rows: Bools,
-        commits: Ints,
-        log_ends: Ints,
-        lags: Ints,
-        staleness: Floats,
-        members: Ints,
-    ) -> Window:
-        """Append an observation for the slots where ``rows`` is True, then return every
-        slot's window, oldest first."""
-        idx = np.flatnonzero(rows)
-        at = self.head[idx]
-        self.w_commit[at, idx] = commits[idx]
-        self.w_end[at, idx] = log_ends[idx]
-        self.w_lag[at, idx] = lags[idx]
-        self.head[idx] = (at + 1) % self.window
-        self.count[idx] = np.minimum(self.count[idx] + 1, self.window)
-        width = self.window
-        heads = self.head
-        if len(heads) and (heads == heads[0]).all():  # the common case: one gather per ring
-            order = (int(heads[0]) + np.arange(width)) % width
-
-            def ordered(ring: Ints) -> Ints:
-                return ring[order].T
-        else:
-            every = np.arange(len(heads))
-
-            def ordered(ring: Ints) -> Ints:
-                return np.stack([ring[(heads + j) % width, every] for j in range(width)]).T
-
-        return Window(
-            committed=ordered(self.w_commit),
-            log_end=ordered(self.w_end),
-            offset_lag=ordered(self.w_lag),
-            count=self.count.copy(),
-            latest_staleness_s=staleness,
-            latest_members=members,
-        )

@@ -35,6 +35,9 @@ PARTITION_SCHEMA = pa.schema(
         ("eta_s", pa.float64()),
         ("status", pa.string()),
         ("error", pa.string()),
+        ("offset_gap", pa.int64()),
+        ("offset_out_of_range", pa.bool_()),
+        ("replay_progress", pa.float64()),
     ]
 )
 
@@ -139,6 +142,9 @@ def _rows_table(partitions: Sequence[PartitionLag]) -> pa.Table:
         [p.eta_s for p in ps],
         [p.status for p in ps],
         [p.error for p in ps],
+        [p.offset_lag if p.offset_gap is None else p.offset_gap for p in ps],
+        [p.offset_out_of_range for p in ps],
+        [p.replay_progress for p in ps],
     ]
     return _from_columns(PARTITION_SCHEMA, columns)
 

@@ -132,6 +132,19 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE TABLE rollup_state (rolled_up_until DOUBLE NOT NULL)",
         ),
     ),
+    Migration(
+        3,
+        "issue 10: offset_gap (raw log_end - committed), offset_out_of_range, replay_progress; "
+        "unknown group lag and members stored as NULL, never 0",
+        (
+            "ALTER TABLE partition_samples ADD COLUMN offset_gap BIGINT",
+            "ALTER TABLE partition_samples ADD COLUMN offset_out_of_range BOOLEAN",
+            "ALTER TABLE partition_samples ADD COLUMN replay_progress DOUBLE",
+            "ALTER TABLE group_samples ALTER COLUMN members DROP NOT NULL",
+            "ALTER TABLE group_samples ALTER COLUMN offset_lag DROP NOT NULL",
+            "ALTER TABLE group_topic_samples ALTER COLUMN offset_lag DROP NOT NULL",
+        ),
+    ),
     Migration(4, "visibility samples, probe samples, per-minute SLO counts", CONSISTENCY_TABLES),
 )
 

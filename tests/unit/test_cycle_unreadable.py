@@ -56,7 +56,6 @@ def _collector() -> tuple[ClusterCollector, FakeSource, FakeReader]:
         connect=lambda: (source, {False: reader, True: reader}),
         group_filter=lambda g: True,
         read_committed=lambda g: False,
-        window=3,
     )
     return collector, source, reader
 

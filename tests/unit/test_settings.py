@@ -28,11 +28,11 @@ def test_file_then_env_then_flags(tmp_path: Path) -> None:
     env = {
         "LAGWATCH_INTERVAL": "2.5",
         "LAGWATCH_BOOTSTRAP": "b:2",
-        "LAGWATCH_COLLECTOR__WINDOW": "7",
+        "LAGWATCH_COLLECTOR__STATUS_WINDOW_S": "300",
     }
     settings = load_settings(path, env=env, overrides={"collector.listen": "127.0.0.1:9"})
     assert settings.collector.interval_s == 2.5
-    assert settings.collector.window == 7
+    assert settings.collector.status_window_s == 300
     assert settings.collector.listen == "127.0.0.1:9"
     assert settings.clusters[0].bootstrap_servers == "b:2"
     assert settings.clusters[0].name == "prod"
@@ -51,12 +51,26 @@ def test_file_then_env_then_flags(tmp_path: Path) -> None:
         ('[collector]\nlisten = "everywhere"\n', "collector.listen"),
         ("[collector]\ninterval_s = 0.01\n", "rate_window_s / interval_s must be at most"),
         ('[[clusters]]\ncommitted_offsets = "sometimes"\n', "clusters.0.committed_offsets"),
+        ("[collector]\nwindow = 2\n", "collector.status_window_s"),
+        ("[collector]\nstall_floor_s = 0\n", "collector.stall_floor_s"),
+        ("[collector]\nstatus_window_s = 1\n", "collector.status_window_s"),
     ],
 )
 def test_malformed_config_names_the_key(tmp_path: Path, text: str, names: str) -> None:
     with pytest.raises(ConfigError) as error:
         load_settings(write(tmp_path, text), env={})
     assert names in str(error.value)
+
+
+def test_the_removed_window_count_names_the_time_based_settings(tmp_path: Path) -> None:
+    """``window = 2`` used to turn stuck detection off; now it is a clear error."""
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, "[collector]\nwindow = 10\n"), env={})
+    text = str(error.value)
+    assert "'window'" in text and "removed" in text
+    assert "collector.status_window_s" in text and "collector.stall_floor_s" in text
+    with pytest.raises(ConfigError, match=r"collector\.status_window_s"):
+        load_settings(env={"LAGWATCH_COLLECTOR__WINDOW": "10"})
 
 
 def test_not_toml_and_missing_file(tmp_path: Path) -> None:

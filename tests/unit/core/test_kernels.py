@@ -7,14 +7,16 @@ tables of hand-picked edge cases the scalar tests use.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
 import pytest
 
 from collectors.core import kernels, lag, rollup, status
-from collectors.core.kernels import NONE, STATUS_OF_CODE, Window
-from collectors.core.model import Observation, PartitionKey, PartitionLag, StalenessMethod, Status
+from collectors.core.kernels import NONE, STATUS_OF_CODE, StatusInputs, StatusState
+from collectors.core.model import PartitionKey, PartitionLag, StalenessMethod, Status
+from collectors.core.status import History, Reading, StatusParams
 
 SEEDS = range(20)
 
@@ -77,9 +79,22 @@ def test_eta_equals_the_scalar(seed: int) -> None:
     lags = [_opt_int(rng, 0, 50) for _ in range(500)]
     consume = [_opt_float(rng, 0, 10) for _ in range(500)]
     produce = [_opt_float(rng, 0, 10) for _ in range(500)]
-    got = kernels.eta(_ints(lags), _floats(consume), _floats(produce))
+    horizon = [rng.choice([0.0, 1.0, 5.0]) for _ in range(500)]
+    got = kernels.eta(_ints(lags), _floats(consume), _floats(produce), _floats(horizon))
     for i in range(500):
-        assert _back(got[i]) == pytest.approx(lag.eta(lags[i], consume[i], produce[i]))
+        want = lag.eta(lags[i], consume[i], produce[i], horizon[i])
+        assert _back(got[i]) == pytest.approx(want)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_event_lags_equal_the_scalar(seed: int) -> None:
+    rng = random.Random(seed)
+    gaps = [_opt_int(rng, 0, 3) for _ in range(200)]
+    markers = [rng.random() < 0.5 for _ in range(200)]
+    got = kernels.event_lags(_ints(gaps), np.array(markers))
+    for i in range(200):
+        want = lag.event_lag(gaps[i], markers[i])
+        assert (None if got[i] == NONE else int(got[i])) == want
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -99,71 +114,127 @@ def test_rates_equal_the_scalar(seed: int) -> None:
         assert _back(got[i]) == pytest.approx(want), (times, row)
 
 
-def _random_window(rng: random.Random, width: int) -> list[Observation]:
-    count = rng.randint(1, width)
-    commit = rng.randint(0, 5)
-    end = commit + rng.randint(0, 3)
-    out = []
-    for i in range(count):
-        # Mostly small moves so that equal, growing and shrinking runs all occur.
-        commit = max(0, commit + rng.choice([0, 0, 1, 2, -1]))
-        end = max(commit, end + rng.choice([0, 0, 1, 3]))
-        known_commit = None if rng.random() < 0.1 else commit
-        known_end = None if rng.random() < 0.05 else end
-        offset_lag = None if known_end is None else max(0, known_end - (known_commit or 0))
-        staleness = rng.choice([0.0, 1.5, None]) if offset_lag else 0.0
+def _random_readings(rng: random.Random, steps: int) -> list[Reading | None]:
+    """One partition's readings at times 0, dt, 2*dt, ... (None: no reading that
+    cycle): small moves so that stalls, rewinds, out-of-range commits, markers, skew,
+    unknowns and steady rising staleness all occur."""
+    commit, end, stale = rng.randint(0, 5), rng.randint(5, 9), rng.uniform(0, 5)
+    rise = rng.choice([0.0, 0.0, 0.3, 1.0])
+    members = rng.choice([0, 1, 2])
+    out: list[Reading | None] = []
+    for _ in range(steps):
+        if rng.random() < 0.1:
+            out.append(None)
+            continue
+        commit = max(0, commit + rng.choice([0, 0, 0, 1, 2, 3, -2, -6]))
+        end = max(end, end + rng.choice([0, 0, 1, 3]))
+        if rng.random() < 0.03:
+            commit = end + 2  # past the log end
+        stale = max(0.0, stale + rise * rng.uniform(0, 12) - rng.uniform(0, 3))
+        known_commit = None if rng.random() < 0.05 else commit
+        known_end = None if rng.random() < 0.03 else end
+        if known_end is None:
+            out.append(Reading(0.0, known_commit, None, None, None))
+            continue
+        gap = max(0, known_end - (known_commit or 0))
+        exact = rng.random() < 0.8
+        markers = exact and gap > 0 and rng.random() < 0.1
+        events = 0 if markers else gap
+        staleness = None if rng.random() < 0.1 else (0.0 if events == 0 else stale)
+        skew = (events > 0 and staleness == 0.0) or (staleness is not None and rng.random() < 0.05)
+        if rng.random() < 0.05:
+            members = rng.choice([0, 1])
         out.append(
-            Observation(
-                float(i), known_commit, known_end, offset_lag, staleness, rng.choice([0, 2])
+            Reading(
+                0.0,
+                known_commit,
+                known_end,
+                events,
+                staleness,
+                exact,
+                bool(skew) and events > 0,
+                None if rng.random() < 0.05 else members,
             )
         )
     return out
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_evaluate_equals_the_scalar(seed: int) -> None:
-    rng = random.Random(seed)
-    width = rng.choice([2, 3, 5, 10])
-    windows = [_random_window(rng, width) for _ in range(400)]
-    got = kernels.evaluate(_columns(windows, width))
-    for i, window in enumerate(windows):
-        assert STATUS_OF_CODE[got[i]] is status.evaluate(window), window
+def _inputs(readings: list[Reading | None]) -> StatusInputs:
+    def pick(r: Reading | None, field: str, unknown: object) -> object:
+        value = None if r is None else getattr(r, field)
+        return unknown if value is None else value
 
-
-def _columns(windows: list[list[Observation]], width: int) -> Window:
-    def column(field: str) -> np.ndarray:
-        padded = [[None] * (width - len(w)) + [getattr(o, field) for o in w] for w in windows]
-        return np.array([[NONE if v is None else v for v in row] for row in padded])
-
-    return Window(
-        committed=column("committed"),
-        log_end=column("log_end"),
-        offset_lag=column("offset_lag"),
-        count=np.array([len(w) for w in windows], dtype=np.int64),
-        latest_staleness_s=_floats([w[-1].staleness_s for w in windows]),
-        latest_members=np.array([w[-1].members for w in windows], dtype=np.int64),
+    return StatusInputs(
+        committed=np.array([pick(r, "committed", NONE) for r in readings], dtype=np.int64),
+        log_end=np.array([pick(r, "log_end", NONE) for r in readings], dtype=np.int64),
+        lag=np.array([pick(r, "lag", NONE) for r in readings], dtype=np.int64),
+        staleness_s=_floats([None if r is None else r.staleness_s for r in readings]),
+        exact=np.array([r is not None and r.exact for r in readings]),
+        clock_skew=np.array([r is not None and r.clock_skew for r in readings]),
+        members=np.array([pick(r, "members", NONE) for r in readings], dtype=np.int64),
     )
 
 
-def test_evaluate_table_cases() -> None:
-    """The named rules, one window each."""
+@pytest.mark.parametrize("seed", SEEDS)
+def test_step_status_equals_the_scalar(seed: int) -> None:
+    """Many partitions, stepped together through random histories: every cycle's
+    verdicts and the final histories equal the spec's, row by row."""
+    rng = random.Random(seed)
+    dt = rng.choice([1.0, 5.0])
+    params = StatusParams(
+        window_s=rng.choice([20.0, 60.0]),
+        stall_floor_s=rng.choice([5.0, 10.0]),
+        interval_s=dt,
+        warn_margin_s=rng.choice([1.0, 5.0]),
+        warn_points=rng.choice([4, 8]),
+    )
+    rows, steps = 60, 60
+    series = [_random_readings(rng, steps) for _ in range(rows)]
+    state = StatusState.empty(rows, params.warn_points)
+    histories = [History() for _ in range(rows)]
+    seen = set()
+    for k in range(steps):
+        now = 1_700_000_000.0 + k * dt
+        readings = [None if s[k] is None else dataclasses.replace(s[k], at=now) for s in series]
+        unread = Reading(now, None, None, None, None)
+        got = kernels.step_status(now, state, _inputs(readings), params)
+        rates = kernels.commit_rates(state, now)
+        for i, reading in enumerate(readings):
+            histories[i], want = status.step(histories[i], reading or unread, params)
+            context = (seed, i, k, reading, histories[i])
+            assert STATUS_OF_CODE[got.status[i]] is want.status, context
+            assert bool(got.out_of_range[i]) == want.out_of_range, context
+            assert _back(got.replay_progress[i]) == pytest.approx(want.replay_progress), context
+            assert got.threshold_s[i] == pytest.approx(want.threshold_s), context
+            assert _back(rates[i]) == pytest.approx(status.commit_rate(histories[i], now))
+            seen.add(want.status)
+    for i, h in enumerate(histories):
+        assert _back(state.cadence[i]) == pytest.approx(h.cadence_s)
+        points = [
+            (float(t), float(v))
+            for t, v in zip(state.point_t[i], state.point_s[i], strict=True)
+            if t == t
+        ]
+        assert points == list(h.points)
+    assert len(seen) >= 6, seen  # the random histories reach (nearly) every rule
 
-    def obs(commit, end, members=1, staleness=None):
-        offset_lag = None if end is None else max(0, end - (commit or 0))
-        return Observation(0.0, commit, end, offset_lag, staleness, members)
 
+def test_step_status_table_cases() -> None:
+    """One partition per rule, stepped through two cycles."""
+    p = StatusParams(stall_floor_s=1.0, interval_s=1.0)
     cases = {
-        Status.ERROR: [obs(1, None)],
-        Status.REWIND: [obs(5, 9), obs(2, 9), obs(3, 9)],
-        Status.IDLE: [obs(9, 9), obs(9, 9)],
-        Status.OK: [obs(8, 9), obs(9, 10)],
-        Status.STOPPED: [obs(None, 5, members=0)],
-        Status.STALL: [obs(3, 9), obs(3, 10), obs(3, 11)],
-        Status.WARN: [obs(3, 9), obs(4, 11), obs(5, 14)],
+        Status.ERROR: [Reading(0, 1, 9, 8, 1.0), Reading(0, 1, None, None, None)],
+        Status.STOPPED: [Reading(0, 50, 9, 0, 0.0, members=0)] * 2,
+        Status.IDLE: [Reading(0, 9, 9, 0, 0.0)] * 2,
+        Status.REWIND: [Reading(0, 5, 9, 4, 1.0), Reading(0, 2, 9, 7, 1.0)],
+        Status.OK: [Reading(0, 8, 9, 1, 0.1), Reading(0, 9, 10, 1, 0.1)],
     }
-    windows = list(cases.values())
-    got = kernels.evaluate(_columns(windows, 4))
-    assert [STATUS_OF_CODE[c] for c in got] == list(cases)
+    state = StatusState.empty(len(cases), p.warn_points)
+    got = None
+    for k in range(2):
+        readings = [dataclasses.replace(v[k], at=float(k)) for v in cases.values()]
+        got = kernels.step_status(float(k), state, _inputs(readings), p)
+    assert [STATUS_OF_CODE[c] for c in got.status] == list(cases)
 
 
 def _row(rng: random.Random, i: int) -> PartitionLag:
@@ -208,7 +279,7 @@ def test_aggregate_equals_the_scalar(seed: int) -> None:
     )
     for k, start in enumerate(starts.tolist()):
         want = rollup.aggregate(rows[start : start + sizes[k]])
-        assert int(got.offset_lag[k]) == want.offset_lag
+        assert (None if got.offset_lag[k] == NONE else int(got.offset_lag[k])) == want.offset_lag
         assert _back(got.staleness_s[k]) == want.staleness_s
         assert _back(got.data_age_s[k]) == want.data_age_s
         assert _back(got.consume_rate[k]) == pytest.approx(want.consume_rate)

@@ -37,17 +37,30 @@ def test_offset_lag(
 
 
 @pytest.mark.parametrize(
-    ("offset_lag", "staleness_s", "expected"),
+    ("offset_lag", "expected"),
     [
-        pytest.param(0, None, True, id="lag-zero"),
-        pytest.param(3, 0.0, True, id="markers-only"),
-        pytest.param(3, 1.5, False, id="lagging"),
-        pytest.param(3, None, False, id="lagging-staleness-unknown"),
-        pytest.param(None, None, False, id="unknown"),
+        pytest.param(0, True, id="lag-zero"),
+        pytest.param(3, False, id="lagging"),
+        pytest.param(None, False, id="unknown"),
     ],
 )
-def test_is_caught_up(offset_lag: int | None, staleness_s: float | None, expected: bool) -> None:
-    assert lag.is_caught_up(offset_lag, staleness_s) is expected
+def test_is_caught_up(offset_lag: int | None, expected: bool) -> None:
+    """Only a lag of 0 in events is caught up: a staleness of 0 from an estimate or
+    from clock skew is no evidence."""
+    assert lag.is_caught_up(offset_lag) is expected
+
+
+@pytest.mark.parametrize(
+    ("gap", "markers_only", "expected"),
+    [
+        pytest.param(4, True, 0, id="markers-only-are-not-lag"),
+        pytest.param(4, False, 4, id="records-pending"),
+        pytest.param(0, True, 0, id="nothing-left"),
+        pytest.param(None, True, None, id="unknown"),
+    ],
+)
+def test_event_lag(gap: int | None, markers_only: bool, expected: int | None) -> None:
+    assert lag.event_lag(gap, markers_only) == expected
 
 
 @pytest.mark.parametrize(
@@ -168,10 +181,12 @@ def test_rate(points: list[tuple[float, int]], expected: float | None) -> None:
 @pytest.mark.parametrize(
     ("offset_lag", "consume_rate", "produce_rate", "expected"),
     [
+        pytest.param(5, 10.0, 1.0, None, id="consumed-within-the-horizon-not-reported"),
+        pytest.param(50, 10.0, 1.0, 50 / 9, id="beyond-the-horizon"),
         pytest.param(0, None, None, 0.0, id="caught-up-rates-unknown"),
         pytest.param(0, 1.0, 5.0, 0.0, id="caught-up-falling-behind"),
         pytest.param(100, 30.0, 10.0, 5.0, id="catching-up"),
-        pytest.param(1, 0.5, 0.0, 2.0, id="no-producers"),
+        pytest.param(1, 0.1, 0.0, 10.0, id="no-producers"),
         pytest.param(100, 10.0, 10.0, None, id="keeping-pace-not-catching-up"),
         pytest.param(100, 5.0, 10.0, None, id="falling-behind"),
         pytest.param(None, 30.0, 10.0, None, id="lag-unknown"),
@@ -185,7 +200,7 @@ def test_eta(
     produce_rate: float | None,
     expected: float | None,
 ) -> None:
-    result = lag.eta(offset_lag, consume_rate, produce_rate)
+    result = lag.eta(offset_lag, consume_rate, produce_rate, horizon_s=1.0)
     if expected is None:
         assert result is None
     else:

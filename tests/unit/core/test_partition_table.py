@@ -41,18 +41,21 @@ def _table() -> PartitionTable:
         eta_s=np.array([6.0, nan, nan]),
         status=np.array([CODE[Status.WARN], CODE[Status.ERROR], CODE[Status.STOPPED]]),
         errors={1: "UNKNOWN_TOPIC_OR_PART"},
+        offset_gap=np.array([7, NONE, 10]),
+        offset_out_of_range=np.array([False, False, True]),
+        replay_progress=np.array([0.25, nan, nan]),
     )
     return PartitionTable(PartitionKeys(KEYS), 100.0, columns)
 
 
 EXPECTED = [
     PartitionLag(KEYS[0], 100.0, 0, 10, 4, 6, False, False, 1.5, StalenessMethod.EXACT, 9.0,
-                 True, 2.0, 1.0, 6.0, Status.WARN, None),
+                 True, 2.0, 1.0, 6.0, Status.WARN, None, 7, False, 0.25),
     PartitionLag(KEYS[1], 100.0, None, None, 3, None, False, False, None,
                  StalenessMethod.UNKNOWN, None, False, None, None, None, Status.ERROR,
-                 "UNKNOWN_TOPIC_OR_PART"),
+                 "UNKNOWN_TOPIC_OR_PART", None, False, None),
     PartitionLag(KEYS[2], 100.0, 2, 12, None, 10, True, False, 0.0, StalenessMethod.ESTIMATED,
-                 None, False, None, 0.5, None, Status.STOPPED, None),
+                 None, False, None, 0.5, None, Status.STOPPED, None, 10, True, None),
 ]  # fmt: skip
 
 

@@ -78,9 +78,17 @@ MIXED = [
         status=Status.ERROR,
         error="topic deleted",
     ),
-    # transaction markers only: lag 7 but staleness 0, so it does not lag and its
-    # missing ETA does not make the group's ETA unknown
-    p(4, offset_lag=7, staleness_s=0.0, eta_s=None, status=Status.OK, events_expired=True),
+    # transaction markers only: a gap of 7 offsets but 0 events, so it does not lag
+    # and its missing ETA does not make the group's ETA unknown
+    p(
+        4,
+        offset_lag=0,
+        offset_gap=7,
+        staleness_s=0.0,
+        eta_s=None,
+        status=Status.OK,
+        events_expired=True,
+    ),
 ]
 
 
@@ -94,7 +102,7 @@ MIXED = [
         ),
         pytest.param(
             MIXED,
-            Aggregate(147, 12.5, 300.0, 50.0, 32.0, 8.0, Status.ERROR, 5, 1, 1),
+            Aggregate(140, 12.5, 300.0, 50.0, 32.0, 8.0, Status.ERROR, 5, 1, 1),
             id="mixed",
         ),
         pytest.param(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import random
-from collections import deque
-
 import numpy as np
 
 from collectors.core.kernels import NONE
@@ -49,52 +46,40 @@ def test_matches_only_the_same_groups_and_partitions() -> None:
 
 def test_moved_history_follows_each_slot_and_new_slots_start_empty() -> None:
     old = _layout({"b": {("t", 0): 1}, "c": {("t", 0): 1}})
-    slots = Slots.empty(window=3, rate_points=4)
+    slots = Slots.empty(warn_points=3, rate_points=4)
     slots = slots.moved(_layout({}), old)
-    every = np.ones(2, dtype=bool)
     commits = np.array([10, 20])
     slots.advance(1.0, commits, np.array([30]))
-    slots.observe(every, commits, np.array([30, 30]), np.array([20, 10]), np.zeros(2), np.ones(2))
+    slots.status.committed[:] = commits
+    slots.status.cadence[:] = [5.0, 60.0]
+    slots.status.point_s[1, -1] = 7.0
     slots.t_have[:] = True
     slots.first_ts[:] = [100.0, 200.0]
 
     new = _layout({"a": {("t", 0): 1}, "c": {("t", 0): 1}})  # b gone, a new before c
     moved = slots.moved(old, new)
-    assert moved.count.tolist() == [0, 1]
+    assert moved.status.committed.tolist() == [NONE, 20]
+    assert np.isnan(moved.status.cadence[0]) and moved.status.cadence[1] == 60.0
+    assert moved.status.point_s[1, -1] == 7.0 and np.isnan(moved.status.point_s[0]).all()
     assert moved.t_have.tolist() == [False, True]
     assert moved.first_ts[1] == 200.0 and np.isnan(moved.first_ts[0])
     assert moved.r_commit[moved.cursor].tolist() == [NONE, 20]
     assert moved.r_end[moved.cursor].tolist() == [30]  # the log partition t[0] survived
 
 
-def test_windows_equal_a_deque_per_slot_when_some_slots_skip_cycles() -> None:
-    rng = random.Random(7)
-    width, slots_n = 4, 6
-    slots = Slots.empty(window=width, rate_points=3).moved(
-        _layout({}), _layout({f"g{i}": {("t", 0): 0} for i in range(slots_n)})
+def test_status_history_is_a_fixed_size_per_slot() -> None:
+    """Memory is bounded: the status history does not grow with the window or time."""
+    slots = Slots.empty(warn_points=8, rate_points=3).moved(
+        _layout({}), _layout({f"g{i}": {("t", 0): 0} for i in range(5)})
     )
-    reference = [deque(maxlen=width) for _ in range(slots_n)]
-    for cycle in range(12):
-        observed = np.array([rng.random() < 0.7 for _ in range(slots_n)])
-        commits = np.array([rng.randint(0, 9) for _ in range(slots_n)])
-        window = slots.observe(
-            observed,
-            commits,
-            commits + 1,
-            np.ones(slots_n, dtype=np.int64),
-            np.zeros(slots_n),
-            np.zeros(slots_n, dtype=np.int64),
-        )
-        for i in range(slots_n):
-            if observed[i]:
-                reference[i].append(int(commits[i]))
-            count = int(window.count[i])
-            assert count == len(reference[i]), cycle
-            assert window.committed[i, width - count :].tolist() == list(reference[i]), cycle
+    size = sum(getattr(slots.status, f).nbytes for f in slots.status.__dataclass_fields__)
+    assert size == 5 * (7 * 8 + 5 * 8 + 2 * 8 * 8)
 
 
 def test_rate_points_come_oldest_first_and_wrap_around() -> None:
-    slots = Slots.empty(window=2, rate_points=3).moved(_layout({}), _layout({"g": {("t", 0): 0}}))
+    slots = Slots.empty(warn_points=2, rate_points=3).moved(
+        _layout({}), _layout({"g": {("t", 0): 0}})
+    )
     for t in range(1, 6):
         slots.advance(float(t), np.array([t * 10]), np.array([t]))
     points = slots.commit_points()
