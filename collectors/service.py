@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from collectors.consistency import ConsistencyRecorder
 from collectors.core.annotations import cluster_health_change, status_changes
 from collectors.core.model import (
     Annotation,
@@ -107,6 +108,7 @@ class CollectorService:
         clusters: list[ClusterCollector],
         store=None,
         clock: Callable[[], float] = time.time,
+        probes=None,
     ) -> None:
         """``clusters``: one collector per configured cluster (``bootstrap.build_clusters``)."""
         self.settings = settings
@@ -114,10 +116,15 @@ class CollectorService:
         self._clock = clock
         self._clusters = clusters
         self._counters = _Counters(started_at=clock())
-        self._slo = SloCounter([SloRule(s.group, s.target_s, s.objective) for s in settings.slo])
+        self._slo = SloCounter(
+            [SloRule(s.group, s.target_s, s.objective, s.period_d * 86400) for s in settings.slo]
+        )
+        self.consistency = ConsistencyRecorder()  # visibility and probe samples, SLO windows
+        self.probes = probes  # a ProbeRunner, started and stopped with the service
         self._health: dict[str, ClusterHealth] = {}
         self._group_status: dict[tuple[str, str], Status] = {}
         self._snapshot: Snapshot | None = None
+        self._ok_started_at: float | None = None
         self._stop = threading.Event()
         self._writes = WriteBacklog()
         self._threads: list[threading.Thread] = []
@@ -128,14 +135,21 @@ class CollectorService:
         """The latest complete cycle; None before the first one finished."""
         return self._snapshot
 
+    def reading_age(self) -> float | None:
+        """Seconds since the start of the last cycle that read every cluster (None
+        before one did): grows while a cycle is blocked (``serving.liveness``)."""
+        return None if self._ok_started_at is None else self._clock() - self._ok_started_at
+
     # --- one cycle ---------------------------------------------------------------------
 
     def run_cycle(self) -> Snapshot:
         started = time.perf_counter()
+        cycle_start = self._clock()  # what a blocked cycle's age is measured from
         partitions: list[Sequence[PartitionLag]] = []
         topics: list[GroupTopicLag] = []
         groups: list[GroupLag] = []
         annotations: list[Annotation] = []
+        samples = []
         for cluster in self._clusters:
             try:
                 result = cluster.collect(self._clock)
@@ -150,6 +164,7 @@ class CollectorService:
                 topics += t
                 continue
             partitions.append(result.partitions)
+            samples += [result.visibility] if result.visibility is not None else []
             topics += result.topics
             groups += result.groups
             self._counters.cache_hits += result.cache_hits
@@ -164,6 +179,7 @@ class CollectorService:
         now = self._clock()
         if all(h.up for h in self._health.values()):
             self._counters.last_success_at = now
+            self._ok_started_at = cycle_start
         snapshot = Snapshot(
             taken_at=now,
             cycle_duration_s=duration,
@@ -173,6 +189,7 @@ class CollectorService:
             clusters=tuple(self._health.values()),
             stats=self._counters.freeze(),
             slos=self._slo.observe(groups),
+            consistency=self.consistency.observe_cycle(samples, self._store is not None),
         )
         self._snapshot = snapshot
         if self._store is not None:
@@ -206,9 +223,13 @@ class CollectorService:
             thread = threading.Thread(target=target, name=f"lagwatch-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.probes is not None:
+            self.probes.start(self.consistency, keep_for_store=self._store is not None)
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._stop.set()
+        if self.probes is not None:
+            self.probes.stop()
         for thread in self._threads:
             thread.join(timeout_s)
         if not any(thread.is_alive() for thread in self._threads):
@@ -239,6 +260,7 @@ class CollectorService:
                     self._store.add_annotation(annotation)
                 if snapshot is not None:
                     self._store.write_snapshot(snapshot)
+                self.consistency.write(self._store, snapshot)
             except Exception:
                 self._counters.error("store_write")
                 log.exception("store write failed")

@@ -70,6 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also render /metrics (gzip, partition granularity) in-process every this many "
         "seconds, as a Prometheus scrape would (0: no scrapes)",
     )
+    parser.add_argument(
+        "--visibility-samples",
+        choices=("on", "off"),
+        default="on",
+        help="passive visibility samples in the cycle (off: for the cost comparison)",
+    )
     parser.add_argument("--prefix", default="lwbench", help="name prefix of topics and groups")
     parser.add_argument("--keep", action="store_true", help="keep topics and groups afterwards")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -166,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         section = "collector-admin" if args.committed_offsets == "admin" else "collector"
         if args.scrape_every > 0:
             section += "-scraped"
+        if args.visibility_samples == "off":
+            section += "-no-visibility"
         print(f"written to {write_section(section, body)}")
     return 0
 
@@ -180,6 +188,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
                 "clusters.include": [cluster.group_pattern],
                 "collector.interval_s": args.interval,
                 "clusters.committed_offsets": args.committed_offsets,
+                "collector.visibility_samples": args.visibility_samples == "on",
             },
         )
         service = _MeasuredService(settings, build_clusters(settings), store=store)
@@ -286,7 +295,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
     lines = [
         f"## Collection cycle over {group_partitions:,} group-partitions"
         + (" (committed offsets from the Admin API)" if args.committed_offsets == "admin" else "")
-        + (f" (scraped every {args.scrape_every:g} s)" if args.scrape_every > 0 else ""),
+        + (f" (scraped every {args.scrape_every:g} s)" if args.scrape_every > 0 else "")
+        + (", visibility samples off" if args.visibility_samples == "off" else ""),
         "",
         f"`lagwatch bench collector`: {cluster.topics} topics x {cluster.per_topic} partitions "
         f"({cluster.partitions:,} partitions) on one local broker, {cluster.groups} groups that "
@@ -296,7 +306,7 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         "sees realistic misses. The collector service runs in-process as in production: its "
         f"cycle thread every {args.interval:g} s, store writer "
         f"{'off' if args.store == 'none' else 'on (DuckDB)'}, committed offsets from "
-        f"`{args.committed_offsets}`, "
+        f"`{args.committed_offsets}`, passive visibility samples {args.visibility_samples}, "
         + (
             f"a /metrics render (gzip, partition granularity) every {args.scrape_every:g} s "
             "on its own thread as for a Prometheus scrape"

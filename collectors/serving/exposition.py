@@ -28,6 +28,7 @@ from collectors.core.model import (
     GroupTopicLag,
     Snapshot,
 )
+from collectors.serving.metric_consistency import consistency_families
 from collectors.serving.metric_families import aggregate_families, group_only_families
 from collectors.serving.metric_partitions import partition_families
 from collectors.serving.metric_self import (
@@ -137,6 +138,7 @@ class MetricsRenderer:
             parts += partition_families(_partition_table(snapshot, kept, len(groups)))
         slos = [(self._group_labels(s.cluster, s.group), s) for s in snapshot.slos]
         parts += slo_families(slos)
+        parts += consistency_families(snapshot.consistency)
         parts += collector_families(snapshot.stats, snapshot.taken_at)
         self._prune_label_cache(len(group_rows) + len(slos) + len(topic_rows))
         return b"".join(p if isinstance(p, bytes) else p.encode() for p in parts)

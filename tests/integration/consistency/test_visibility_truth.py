@@ -23,7 +23,7 @@ from collectors.bootstrap import build_service
 from collectors.core.visibility import latency_stats
 from collectors.probe_settings import ProbeSettings
 from collectors.serving.app import create_app
-from collectors.settings import load_settings
+from collectors.settings import SloSettings, load_settings
 from collectors.store.db import Store
 from demo_system.load import run_load
 from demo_system.read_model import db_path
@@ -52,7 +52,7 @@ def probe_settings(stack: DemoStack, name: str = "deposit-balances") -> dict:
     }  # fmt: skip
 
 
-def collector(stack: DemoStack, bootstrap: str, store: Store, probes=(), **extra: object):
+def collector(stack: DemoStack, bootstrap: str, store: Store, probes=(), slos=(), **extra: object):
     settings = load_settings(
         env={},
         overrides={
@@ -63,7 +63,12 @@ def collector(stack: DemoStack, bootstrap: str, store: Store, probes=(), **extra
             **extra,
         },
     )
-    settings = settings.model_copy(update={"probes": [ProbeSettings(**p) for p in probes]})
+    settings = settings.model_copy(
+        update={
+            "probes": [ProbeSettings(**p) for p in probes],
+            "slo": [SloSettings(**s) for s in slos],
+        }
+    )
     return build_service(settings, store=store)
 
 

@@ -10,9 +10,11 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from collectors.core.consistency import ConsistencyView
 from collectors.core.model import (
     Aggregate,
     ClusterHealth,
@@ -26,6 +28,8 @@ from collectors.core.model import (
     StalenessMethod,
     Status,
 )
+from collectors.core.slo import stats_of_counts
+from collectors.core.visibility import HistogramSet
 from collectors.serving.exposition import CONTENT_TYPE, GRANULARITIES, MetricsRenderer
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
@@ -148,7 +152,46 @@ def representative() -> Snapshot:
             SloState("prod", "rm-ok", 2.0, 0.99, 1000, 990),
             SloState("prod", "rm-stopped", 5.0, 0.999, 400, 100),
         ),
+        consistency=consistency_view(),
     )
+
+
+def consistency_view() -> ConsistencyView:
+    """Passive and probe histograms, probe outcomes and SLO windows (issue 12)."""
+    passive = HistogramSet()
+    passive.observe(("prod", "rm-ok"), np.array([0.02, 0.3, 0.3, 7.0]))
+    probes = HistogramSet()
+    probes.observe(("deposit",), np.array([0.25]))
+    return ConsistencyView(
+        visibility=passive.freeze(),
+        replay_samples={("prod", "rm-ok"): 3},
+        probes={"deposit": probes.freeze()[("deposit",)]},
+        probe_outcomes={("deposit", "visible"): 1, ("deposit", "timeout"): 2},
+        probe_failures={("deposit", "not_visible"): 2},
+        slo_windows={
+            ("prod", "rm-ok"): {
+                "5m": stats_of_counts(27, 30, 0.99),
+                "period": stats_of_counts(0, 0, 0.99),  # no observation: no sample
+            }
+        },
+    )
+
+
+def test_consistency_families_carry_exact_values() -> None:
+    text = MetricsRenderer("group").render(representative()).decode()
+    ok = frozenset({("cluster", "prod"), ("group", "rm-ok")})
+    buckets = samples(text, "lagwatch_visibility_seconds_bucket")
+    assert buckets[ok | {("le", "0.025")}] == 1
+    assert buckets[ok | {("le", "0.5")}] == 3
+    assert buckets[ok | {("le", "5.0")}] == 3
+    assert buckets[ok | {("le", "10.0")}] == 4
+    assert buckets[ok | {("le", "+Inf")}] == 4
+    assert samples(text, "lagwatch_visibility_replay_samples_total") == {ok: 3}
+    window = ok | {("window", "5m")}
+    assert samples(text, "lagwatch_slo_window_burn_rate") == {window: pytest.approx(10.0)}
+    assert samples(text, "lagwatch_slo_window_compliance_ratio") == {window: 0.9}
+    failures = samples(text, "lagwatch_probe_failures_total")
+    assert failures == {frozenset({("probe", "deposit"), ("reason", "not_visible")}): 2}
 
 
 SEVERITY_RANK = {s: i for i, s in enumerate(Status)}
