@@ -79,12 +79,20 @@ def empty_figure(message: str, height: int = 220) -> go.Figure:
 # --- pipeline ------------------------------------------------------------------------
 
 
+def short(name: str, limit: int = 28) -> str:
+    """Middle-truncated name for a box (``t-demo-1234…bank-balances``); hover has it all."""
+    if len(name) <= limit:
+        return name
+    keep = limit - 1
+    return name[: keep // 2] + "…" + name[-(keep - keep // 2) :]
+
+
 def _node_text(title: str, stage: Mapping[str, Any] | None) -> str:
     if stage is None:
         return f"<b>{title}</b>"
     status = stage.get("status") or "UNKNOWN"
     return (
-        f"<b>{title}</b><br>{stage.get('group')}<br><b>{status}</b>"
+        f"<b>{title}</b><br>{short(str(stage.get('group')))}<br><b>{status}</b>"
         f" · {fmt.seconds(stage.get('staleness_s'))} · lag {fmt.count(stage.get('offset_lag'))}"
     )
 
@@ -115,7 +123,7 @@ def pipeline_flow(pipeline: Mapping[str, Any]) -> go.Figure:
         boxes.append((x, y, _node_text(title, stage), fill, fill, hover))
 
     def topic_box(x: float, y: float, title: str, name: str) -> None:
-        boxes.append((x, y, f"<b>{title}</b><br>{name}", "#FFFFFF", "#9AA5B1", name))
+        boxes.append((x, y, f"<b>{title}</b><br>{short(name)}", "#FFFFFF", "#9AA5B1", name))
 
     topic_box(columns[0], mid, "commands", str(pipeline.get("commands_topic") or "?"))
     group_box(columns[1], mid, "command handler", pipeline.get("handler") or {})
@@ -301,7 +309,13 @@ def rates(consume: pd.DataFrame, produce: pd.DataFrame, tz: ZoneInfo) -> go.Figu
 
 def eta_over_time(eta: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
     """Time to catch up; gaps where the group is not catching up (ETA undefined)."""
-    fig = _base("ETA to catch up (gap = not catching up)", height=260)
+    title = "ETA to catch up (gap = not catching up)"
+    if eta["value"].dropna().empty:
+        return empty_figure(
+            f"<b>{title}</b><br>no ETA in this range: nothing to catch up, or not catching up",
+            height=260,
+        )
+    fig = _base(title, height=260)
     fig.add_trace(
         go.Scatter(
             x=eta["time"], y=eta["value"], mode="lines", name="ETA", connectgaps=False,

@@ -29,6 +29,14 @@ def failures(page) -> list[str]:
     return [el.inner_text()[:300] for el in page.query_selector_all(FAILURES)]
 
 
-def settle(page, seconds: float = 1.0) -> None:
-    """Let a just-drawn page finish its layout before a screenshot (not a wait for data)."""
+def settle(page, min_charts: int = 0, seconds: float = 1.0) -> None:
+    """Pause the live refresh (sidebar toggle) so that a screenshot does not catch a tile
+    mid-refresh, wait until the page has drawn again, and let its layout finish."""
+    toggle = page.locator(".st-key-live_paused label")
+    if toggle.count():
+        toggle.first.click()
+        page.wait_for_function(
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+        )
+        wait_drawn(page, min_charts)
     time.sleep(seconds)

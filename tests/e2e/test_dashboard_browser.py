@@ -39,6 +39,6 @@ def test_every_page_draws(page, dashboard: Dashboard, collector, screenshots: Pa
             page.wait_for_selector('[data-testid="stDataFrame"]', timeout=60_000)
         assert drawn >= charts, name
         assert failures(page) == [], name
-        settle(page)
+        settle(page, charts)
         page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     assert "overview" in page.title().lower() or page.title()

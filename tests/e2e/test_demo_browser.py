@@ -58,7 +58,7 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         assert failures(page) == []
         page.locator(".st-key-fault-balances-pause button").click()
         page.get_by_text("pause balances").wait_for(timeout=30_000)
-        settle(page)
+        settle(page, 1)
         page.screenshot(path=str(screenshots / "demo.png"), full_page=True)
 
         page.goto(dashboard.url + "/")
@@ -66,7 +66,7 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         wait_until(lambda: stage_status(page, balances) in ("WARN", "STALL", "STOPPED"), 120,
                    "balances turns WARN/STALL on the Overview after pause")  # fmt: skip
         assert failures(page) == []
-        settle(page)
+        settle(page, 1)
         page.screenshot(path=str(screenshots / "overview-fault.png"), full_page=True)
     finally:
         demo.control.post("/demo/faults/balances/resume")

@@ -57,6 +57,14 @@ def test_pipeline_flow_colours_by_status_with_the_word():
     assert len(arrows) == 2 + 2 * 2  # commands->handler->events, events->proj->read model
 
 
+def test_long_names_are_shortened_in_boxes_but_whole_on_hover():
+    long = "t-dashdemo-e8f44bed-bank-balances-and-more"
+    pipeline = {**PIPELINE, "projections": [{**PIPELINE["projections"][0], "group": long}]}
+    fig = charts.pipeline_flow(pipeline)
+    assert charts.short(long) in annotation_texts(fig) and len(charts.short(long)) == 28
+    assert any(long in h for h in fig.data[0].hovertext)
+
+
 def test_lag_over_time_gaps_units_and_annotations():
     staleness = {"orders": frame([1.0, None, 3.0])}
     lag = {"orders": frame([10, None, 30])}
@@ -92,6 +100,7 @@ def test_rates_and_eta():
     assert_common(fig)
     assert {t.name for t in fig.data} == {"consume", "produce"}
     assert fig.layout.yaxis.title.text == "rate (records/s)"
+    assert "no ETA in this range" in annotation_texts(charts.eta_over_time(frame([None]), TZ))
     eta = charts.eta_over_time(frame([None, 30.0]), TZ)
     assert math.isnan(eta.data[0].y[0])
     assert eta.layout.yaxis.title.text == "ETA"
