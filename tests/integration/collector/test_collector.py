@@ -287,7 +287,7 @@ def test_an_open_transaction_does_not_hide_another_groups_commit(
     of any group stored there. The collector must still read such a group's commit."""
     from collectors.kafka.offsets_log import OFFSETS_TOPIC, partition_for
 
-    from .test_offsets_log import Transactions
+    from tests.integration.kafka.test_offsets_log import Transactions
 
     topic = create_topic()
     produce(kafka_bootstrap, topic, 20)
