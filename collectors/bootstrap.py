@@ -16,6 +16,7 @@ from collectors.cycle import ClusterCollector, GroupFilter
 from collectors.kafka.admin import KafkaOffsetsSource
 from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
 from collectors.kafka.offsets_log import CommittedOffsetsLog
+from collectors.kafka.reachability import diagnose
 from collectors.kafka.record_times import RecordTimesReader
 from collectors.service import CollectorService
 from collectors.settings import ClusterSettings, Settings
@@ -57,6 +58,7 @@ def build_cluster(
         # cycles that start a little early or late.
         rate_points=math.ceil(rate_window_s / interval_s) + 4,
         committed_from_log=from_log,
+        diagnose=lambda: diagnose(settings.bootstrap_servers),
         visibility_samples=visibility_samples,
     )
 

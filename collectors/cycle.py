@@ -41,6 +41,7 @@ from collectors.core.slots import Layout, LogPartition, Slots, build_layout
 from collectors.core.status import StatusParams
 from collectors.core.visibility import VisibilityBatch, cycle_samples
 from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
+from collectors.kafka.errors import error_text
 
 ESTIMATION_POINTS = 600  # log_end change points kept per partition for interpolation
 TOPICS_REFRESH_S = 30.0  # how often the partition lists of consumed topics are re-read
@@ -76,6 +77,10 @@ class ClusterCycle:
 _NOT_REQUESTED = Watermarks(None, None, "not requested")
 
 
+class ClusterUnreachable(RuntimeError):
+    """Listing groups failed; the message says why (DNS, refused, timed out)."""
+
+
 class ClusterCollector:
     """Keeps the per-partition history of one cluster and runs its cycles.
 
@@ -94,6 +99,7 @@ class ClusterCollector:
         rate_window_s: float = 30.0,
         rate_points: int = 32,
         committed_from_log: CommittedOffsetsFromLog | None = None,
+        diagnose: Callable[[], str | None] | None = None,
         visibility_samples: bool = True,
     ) -> None:
         self.cluster = cluster
@@ -102,6 +108,7 @@ class ClusterCollector:
         self._source, self._readers = connect()  # readers keyed by read_committed
         self._reconnect = False
         self._from_log = committed_from_log
+        self._diagnose = diagnose  # why the cluster is unreachable (DNS vs refused)
         self._wanted = group_filter
         self._read_committed = read_committed
         self._rate_window_s = rate_window_s
@@ -129,8 +136,11 @@ class ClusterCollector:
         errors: list[tuple[str, str]] = []
         try:
             listing = self._source.list_groups()
-        except Exception:
+        except Exception as error:
             self._reconnect = True
+            hint = self._diagnose() if self._diagnose is not None else None
+            if hint:  # librdkafka says "Timed out" for a bad host and a closed port alike
+                raise ClusterUnreachable(f"{error_text(error)} ({hint})") from error
             raise
         known = set(self._layout.group_tps)
         # A group missing from the listing is asked for once more: a broker that is

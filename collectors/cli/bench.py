@@ -16,6 +16,7 @@ BENCHMARKS = {
         "collection cycle time over many group-partitions",
     ),
     "metrics": ("collectors.devtools.bench_metrics", "/metrics scrape latency"),
+    "status": ("collectors.devtools.bench_status", "status accuracy: confusion matrix"),
     "demo": ("collectors.devtools.bench_demo", "demo throughput and command-to-visible latency"),
     "dashboard": (
         "collectors.devtools.bench_dashboard",

@@ -20,8 +20,11 @@ from collectors.core.model import PartitionLag, Snapshot
 from collectors.core.partition_table import PartitionRows
 from collectors.core.pipeline import pipeline_staleness
 from collectors.core.slo import summarize
-from collectors.serving import dashboard_views
+from collectors.probe_settings import ProbeSettings
+from collectors.serving import consistency, dashboard_views
+from collectors.serving.consistency import slo_windows_fields
 from collectors.serving.exposition import CONTENT_TYPE, MetricsRenderer
+from collectors.serving.liveness import is_stale, stale_view
 from collectors.serving.params import BadParameter, parse_float, parse_int, parse_time
 from collectors.serving.scrape import ScrapeCache
 from collectors.serving.shaping import aggregate_json, group_json, num, partition_json
@@ -42,6 +45,7 @@ def create_app(
     renderer: MetricsRenderer | None = None,
     topology: list[PipelineSettings] | None = None,
     series_metrics: frozenset[str] | None = None,
+    probes: list[ProbeSettings] | None = None,
 ) -> FastAPI:
     scrapes = ScrapeCache(renderer or MetricsRenderer())
     app = FastAPI(title="lagwatch collector", docs_url=None, redoc_url=None, openapi_url=None)
@@ -66,15 +70,32 @@ def create_app(
     def current() -> Snapshot | None:
         return provider.snapshot()
 
+    def stale() -> bool:  # the last complete reading is too old to stand for now
+        age = getattr(provider, "reading_age", None)
+        interval = getattr(app.state, "interval_s", None)
+        return age is not None and interval is not None and is_stale(age(), interval)
+
+    stale_views: dict[int, Snapshot] = {}
+
+    def scraped() -> Snapshot | None:
+        snap = current()
+        if snap is None or not stale():
+            return snap
+        view = stale_views.get(id(snap))
+        if view is None or view.taken_at != snap.taken_at:
+            stale_views.clear()
+            view = stale_views[id(snap)] = stale_view(snap)
+        return view
+
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
         if "gzip" in request.headers.get("accept-encoding", ""):
             return Response(
-                scrapes.body(current(), gzipped=True),
+                scrapes.body(scraped(), gzipped=True),
                 media_type=CONTENT_TYPE,
                 headers={"Content-Encoding": "gzip"},
             )
-        return Response(scrapes.body(current(), gzipped=False), media_type=CONTENT_TYPE)
+        return Response(scrapes.body(scraped(), gzipped=False), media_type=CONTENT_TYPE)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -82,7 +103,7 @@ def create_app(
         if snap is None:
             return JSONResponse({"status": "starting", "clusters": []}, status_code=503)
         clusters = [asdict(c) for c in snap.clusters]
-        healthy = all(c.up for c in snap.clusters)
+        healthy = all(c.up for c in snap.clusters) and not stale()
         return JSONResponse(
             {
                 "status": "ok" if healthy else "degraded",
@@ -105,7 +126,7 @@ def create_app(
             }
         )
 
-    @app.get("/api/v1/groups/{group}")
+    @app.get("/api/v1/groups/{group:path}")  # group names may contain "/"
     def group_detail(group: str, cluster: str | None = None) -> JSONResponse:
         snap = current()
         rows = snap.groups if snap else ()
@@ -177,14 +198,16 @@ def create_app(
         )
 
     @app.get("/api/v1/annotations")
-    def annotations(
-        start: float | None = None, end: float | None = None, group: str | None = None
-    ) -> JSONResponse:
+    def annotations(request: Request) -> JSONResponse:
+        params = request.query_params
+        # The same time forms as /series (epoch seconds or ISO-8601), checked first.
+        end = parse_time("end", params.get("end"), time.time())
+        start = parse_time("start", params.get("start"), end - 86400)
+        if start > end:
+            raise BadParameter("start", "must not be after 'end'")
         if store is None:
             return JSONResponse({"annotations": []})
-        end = end if end is not None else time.time()
-        start = start if start is not None else end - 86400
-        rows = store.annotations(start, end, group=group)
+        rows = store.annotations(start, end, group=params.get("group") or None)
         return JSONResponse({"annotations": [asdict(a) for a in rows]})
 
     @app.get("/api/v1/slo")
@@ -204,9 +227,14 @@ def create_app(
                     "compliance": num(summary.compliance),
                     "error_budget_remaining": num(summary.error_budget_remaining),
                     "meeting_objective": summary.meeting_objective,
+                    **slo_windows_fields(store, state, time.time()),
                 }
             )
         return JSONResponse({"since": snap.stats.started_at if snap else None, "slos": out})
+
+    if probes is None:  # the service knows its configured probes
+        probes = list(getattr(getattr(provider, "settings", None), "probes", None) or [])
+    consistency.register(app, current, store=store, probes=probes)
 
     dashboard_views.register(app, provider, store=store)
 

@@ -22,9 +22,21 @@ from collectors.serving.metric_text import header
 VALUE_FAMILIES: tuple[tuple[str, str, str], ...] = (
     (
         "lagwatch_partition_offset_lag",
-        "Offsets not yet consumed: log end - committed (log end - log start without a "
-        "commit). Never negative.",
+        "Events not yet consumed: log end - committed (log end - log start without a "
+        "commit), 0 when only transaction markers remain. Never negative.",
         "offset_lag",
+    ),
+    (
+        "lagwatch_partition_offset_gap",
+        "Raw log end - committed offsets, transaction markers included (what Kafka's own "
+        "tools call lag).",
+        "offset_gap",
+    ),
+    (
+        "lagwatch_partition_replay_progress",
+        "0 to 1 while the partition is in REWIND (a replay): how far back to its offset "
+        "before the rewind; absent otherwise.",
+        "replay_progress",
     ),
     (
         "lagwatch_partition_staleness_seconds",
@@ -60,6 +72,11 @@ FLAG_FAMILIES: tuple[tuple[str, str, str], ...] = (
         "1 when the committed offset is below the log start: the read model can no "
         "longer be rebuilt from the log.",
         "events_expired",
+    ),
+    (
+        "lagwatch_partition_offset_out_of_range",
+        "1 when the committed offset is past the log end (topic recreated or truncated).",
+        "offset_out_of_range",
     ),
 )
 STATUS_FAMILY = "lagwatch_partition_status"

@@ -15,13 +15,18 @@ class BadParameter(ValueError):
 
 
 def parse_time(name: str, text: str | None, default: float) -> float:
-    """Epoch seconds or ISO-8601 (``2026-11-27T18:00:00Z``)."""
+    """Epoch seconds or ISO-8601 (``2026-11-27T18:00:00Z``); NaN and infinities are
+    not times (a 400 naming ``name``)."""
     if text is None or text == "":
         return default
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(value):
+            raise BadParameter(name, f"expected a finite time, got {text!r}")
+        return value
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
@@ -35,8 +40,8 @@ def parse_float(name: str, text: str | None) -> float | None:
         value = float(text)
     except ValueError:
         raise BadParameter(name, "expected a number of seconds") from None
-    if not value > 0 or math.isinf(value):
-        raise BadParameter(name, "must be a positive number of seconds")
+    if not math.isfinite(value) or value <= 0:
+        raise BadParameter(name, f"must be a positive, finite number of seconds, got {text!r}")
     return value
 
 

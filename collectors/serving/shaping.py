@@ -24,7 +24,10 @@ def partition_json(row: PartitionLag) -> dict[str, Any]:
         "log_start": row.log_start,
         "log_end": row.log_end,
         "committed": row.committed,
-        "offset_lag": row.offset_lag,
+        "offset_lag": row.offset_lag,  # events: 0 when only transaction markers remain
+        "offset_gap": row.offset_lag if row.offset_gap is None else row.offset_gap,  # raw
+        "offset_out_of_range": row.offset_out_of_range,
+        "replay_progress": num(row.replay_progress),
         "no_commit": row.no_commit,
         "events_expired": row.events_expired,
         "staleness_s": num(row.staleness_s),

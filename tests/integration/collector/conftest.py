@@ -75,7 +75,9 @@ def make_collector(
                 "clusters.include": [pattern],
                 "clusters.request_timeout_s": 5.0,
                 "clusters.committed_offsets": committed_offsets,
-                "collector.window": collector.pop("window", 4),
+                # Short, so that tests wait seconds, not minutes, for the time-based rules.
+                "collector.status_window_s": collector.pop("status_window_s", 20),
+                "collector.stall_floor_s": collector.pop("stall_floor_s", 3),
                 **{f"collector.{k}": v for k, v in collector.items()},
             },
         )

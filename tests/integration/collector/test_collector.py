@@ -127,7 +127,7 @@ def test_stopped_consumer_goes_stopped_and_back_to_ok(
 ) -> None:
     topic = create_topic(partitions=1)
     group = group_name()
-    collector = make_collector([group], window=4)
+    collector = make_collector([group])
     with BackgroundProducer(kafka_bootstrap, topic, every_s=0.05):
         projection = ProjectionConsumer(kafka_bootstrap, group, topic)
         collector.cycle_until(
@@ -286,7 +286,6 @@ def test_an_open_transaction_does_not_hide_another_groups_commit(
     its ``__consumer_offsets`` partition: a read_committed reader sees no later record
     of any group stored there. The collector must still read such a group's commit."""
     from collectors.kafka.offsets_log import OFFSETS_TOPIC, partition_for
-
     from tests.integration.kafka.test_offsets_log import Transactions
 
     topic = create_topic()

@@ -49,7 +49,7 @@ def test_estimated_staleness_when_records_are_not_read(
     topic = create_topic()
     group = group_name()
     commit(kafka_bootstrap, group, topic, 0)
-    collector = make_collector([group], window=4)
+    collector = make_collector([group])
     collector.service._clusters[0]._readers = None  # as with read_records = false
     with BackgroundProducer(kafka_bootstrap, topic, every_s=0.05):
         started = time.time()

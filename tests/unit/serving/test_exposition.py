@@ -118,7 +118,8 @@ def representative() -> Snapshot:
         a = agg(10 * SEVERITY_RANK[status], status, **extra)
         groups.append(GroupLag("prod", name, NOW, state, 2, ("bank.events",), a))
         topics.append(GroupTopicLag("prod", name, "bank.events", NOW, a))
-        partitions += [part(name, 0, status), part(name, 1, status, eta_s=None)]
+        replay = {"replay_progress": 0.25} if status is Status.REWIND else {}
+        partitions += [part(name, 0, status, **replay), part(name, 1, status, eta_s=None)]
     partitions[-1] = part(
         "rm-error", 1, Status.ERROR, committed=None, no_commit=True, offset_lag=None
     )

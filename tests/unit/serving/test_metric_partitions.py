@@ -55,6 +55,7 @@ def test_unknown_values_are_left_out_and_every_row_keeps_its_flags_and_status() 
     assert sorted(names) == [
         "lagwatch_partition_events_expired",
         "lagwatch_partition_no_commit",
+        "lagwatch_partition_offset_out_of_range",
         "lagwatch_partition_status",
     ]
 
