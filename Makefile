@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the suite needs (promtool and the Prometheus server).
+# Debian packages the suite needs: promtool and the Prometheus server, and Chromium for
+# the dashboard's browser tests (driven by the Python playwright package, never a
+# downloaded browser).
 DEB_PACKAGES := prometheus chromium
 
 .DEFAULT_GOAL := help
