@@ -117,7 +117,10 @@ class CollectorService:
         self._clusters = clusters
         self._counters = _Counters(started_at=clock())
         self._slo = SloCounter(
-            [SloRule(s.group, s.target_s, s.objective, s.period_d * 86400) for s in settings.slo]
+            [
+                SloRule(s.group, s.target_s, s.objective, s.period_d * 86400, s.count_replays)
+                for s in settings.slo
+            ]
         )
         self.consistency = ConsistencyRecorder()  # visibility and probe samples, SLO windows
         self.probes = probes  # a ProbeRunner, started and stopped with the service

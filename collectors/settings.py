@@ -168,6 +168,7 @@ class SloSettings(_Strict):
     target_s: float = Field(gt=0)
     objective: float = Field(gt=0, lt=1)
     period_d: float = Field(default=30.0, gt=0)  # error-budget period of the windowed SLO
+    count_replays: bool = False  # count a REWIND's (replay's) staleness against the SLO
 
     _pattern = field_validator("group")(lambda v: _check_patterns([v])[0])
 

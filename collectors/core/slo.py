@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collectors.core.consistency import WindowStats
-from collectors.core.model import GroupLag, SloState
+from collectors.core.model import GroupLag, SloState, Status
 
 DEFAULT_PERIOD_S = 30 * 86400.0
 BUCKET_S = 60.0  # stored counts per minute: the windows' resolution
@@ -38,13 +38,17 @@ class SloRule:
     target_s: float
     objective: float
     period_s: float = DEFAULT_PERIOD_S
+    # A replay (REWIND) re-reads old events on purpose: by default its staleness is not
+    # an observation of the read model's freshness (``[[slo]] count_replays``).
+    count_replays: bool = False
 
 
 class SloCounter:
     """Cumulative good/total group-staleness observations per (cluster, group).
 
     One observation per group per cycle; an unknown staleness is no observation (it is
-    neither good nor bad: the group was unreadable). The first rule that matches a
+    neither good nor bad: the group was unreadable), and neither is a group in REWIND
+    unless its rule has ``count_replays``. The first rule that matches a
     group applies; groups no rule matches are not counted.
     """
 
@@ -59,7 +63,8 @@ class SloCounter:
             if rule is None:
                 continue
             counts = self._counts.setdefault((group.cluster, group.group), [0, 0])
-            if group.lag.staleness_s is not None:
+            replaying = group.lag.status is Status.REWIND and not rule.count_replays
+            if group.lag.staleness_s is not None and not replaying:
                 counts[0] += 1
                 counts[1] += group.lag.staleness_s <= rule.target_s
             states.append(
