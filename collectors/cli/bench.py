@@ -17,6 +17,10 @@ BENCHMARKS = {
     ),
     "metrics": ("collectors.devtools.bench_metrics", "/metrics scrape latency"),
     "status": ("collectors.devtools.bench_status", "status accuracy: confusion matrix"),
+    "status-demo": (
+        "collectors.devtools.bench_status_demo",
+        "the demo under steady load reads only OK or IDLE",
+    ),
     "demo": ("collectors.devtools.bench_demo", "demo throughput and command-to-visible latency"),
     "dashboard": (
         "collectors.devtools.bench_dashboard",
