@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from collectors.core.redact import MASK
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,6 +66,18 @@ class ProbeSettings(_Strict):
     timeout_s: float = Field(default=30.0, gt=0)  # per probe, from the start
     request_timeout_s: float = Field(default=5.0, gt=0)  # per HTTP request
     concurrency: int = Field(default=1, ge=1, le=64)  # probes in flight at once
+
+    def masked(self) -> dict[str, Any]:
+        """``model_dump`` with every header value masked (tokens, cookies): for printing."""
+        data = self.model_dump()
+        for request in [*data["setup"], data["command"], data["check"]]:
+            request["headers"] = dict.fromkeys(request["headers"], MASK)
+        return data
+
+    def __repr__(self) -> str:  # never leak header secrets through repr/logging
+        return f"ProbeSettings({self.masked()!r})"
+
+    __str__ = __repr__
 
     @model_validator(mode="after")
     def _timing(self) -> ProbeSettings:

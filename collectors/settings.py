@@ -203,6 +203,7 @@ class Settings(_Strict):
     def masked(self) -> dict[str, Any]:
         data = self.model_dump()
         data["clusters"] = [c.masked() for c in self.clusters]
+        data["probes"] = [p.masked() for p in self.probes]  # header values may be secrets
         return data
 
     def __repr__(self) -> str:
