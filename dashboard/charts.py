@@ -468,26 +468,62 @@ def probe_results(recent: Sequence[Mapping[str, Any]], tz: ZoneInfo, name: str) 
 WINDOW_ORDER = ("5m", "30m", "1h", "6h", "period")
 
 
+BURN_FLOOR = 0.01  # a log axis cannot draw 0: burn rates below this sit on the floor
+
+
 def burn_rates(slos: Sequence[Mapping[str, Any]]) -> go.Figure:
-    """Burn rate per SLO and window (1 = spending the budget exactly as fast as allowed)."""
-    fig = _base("error-budget burn rate by window (1 = on budget)", height=300)
+    """Burn rate per SLO and window (1 = spending the budget exactly as fast as allowed).
+
+    Log y axis, so 1x stays visible next to bars of 100x; every bar carries its value
+    ("0x" for a window that spent nothing: drawn on the 0.01 floor, since log has no 0).
+    An unknown burn rate (no observations in that window) has no bar and the word "—".
+    """
+    fig = _base("error-budget burn rate by window (1 = on budget, log scale)", height=320)
+    top = 1.0
     for i, slo in enumerate(slos):
         windows = slo.get("windows") or {}
         names = [w for w in WINDOW_ORDER if w in windows]
-        ys = [windows[w].get("burn_rate") for w in names]
+        ys = [_finite(windows[w].get("burn_rate")) for w in names]
+        top = max([top, *(y for y in ys if y is not None)])
         fig.add_trace(
             go.Bar(
-                x=names, y=[math.nan if y is None else y for y in ys], name=str(slo.get("group")),
-                marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
-                hovertemplate="%{x}: burn rate %{y:.2f}<extra>" + str(slo.get("group"))
+                x=names, y=[math.nan if y is None else max(y, BURN_FLOOR) for y in ys],
+                name=str(slo.get("group")), marker_color=SERIES_COLORS[i % len(SERIES_COLORS)],
+                text=[_burn_label(y) for y in ys], textposition="outside", cliponaxis=False,
+                customdata=[_burn_label(y) for y in ys],
+                hovertemplate="%{x}: burn rate %{customdata}<extra>" + str(slo.get("group"))
                 + "</extra>",
             )
         )  # fmt: skip
-    fig.add_hline(y=1, line={"color": INK, "dash": "dash", "width": 1})
+    fig.add_hline(
+        y=1, line={"color": INK, "dash": "dash", "width": 1.5},
+        annotation_text="1x = on budget", annotation_position="top left",
+    )  # fmt: skip
     fig.update_xaxes(title_text="window", type="category")
-    fig.update_yaxes(title_text="burn rate (x budget)")
+    ticks = [t for t in (0.01, 0.1, 1, 10, 100, 1000, 10000) if t <= top * 10]
+    fig.update_yaxes(
+        title_text="burn rate (x budget, log)", type="log", rangemode="normal",
+        range=[math.log10(BURN_FLOOR), math.log10(top * 3)], tickvals=ticks,
+        ticktext=[f"{t:g}x" for t in ticks],
+    )  # fmt: skip
     fig.update_layout(barmode="group", hovermode="closest")
     return fig
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _burn_label(value: float | None) -> str:
+    if value is None:
+        return fmt.MISSING
+    if value == 0:
+        return "0x"
+    return f"{value:.2g}x" if value < 10 else f"{value:,.0f}x"
 
 
 # --- collector and demo ----------------------------------------------------------------
@@ -521,48 +557,59 @@ def cycle_times(info: Mapping[str, Any]) -> go.Figure:
 
 
 def errors_by_kind(errors: Mapping[str, int]) -> go.Figure:
-    """Collector errors since start, by kind (zeros shown: a kind that never failed)."""
-    kinds = sorted(errors)
-    fig = _base("collector errors since start", height=max(200, 40 + 26 * len(kinds)))
-    if not kinds:
+    """Collector errors since start: one labelled bar per kind that has failed.
+
+    Kinds with a zero count are named in the subtitle instead of drawn, and every
+    category gets its own tick (Plotly would otherwise thin out labels and a bar could
+    sit next to another kind's name).
+    """
+    failed = sorted((k for k, v in errors.items() if v), key=lambda k: (-errors[k], k))
+    clean = sorted(k for k, v in errors.items() if not v)
+    if not errors:
         return empty_figure("this collector reports no error counters")
-    counts = [errors[k] for k in kinds]
+    if not failed:
+        return empty_figure("no collector errors since start (" + ", ".join(clean) + ": 0)")
+    title = "collector errors since start"
+    if clean:
+        title += "<br><sup>0 errors: " + ", ".join(clean) + "</sup>"
+    fig = _base(title, height=max(200, 110 + 34 * len(failed)))
+    counts = [errors[k] for k in failed]
     fig.add_trace(
         go.Bar(
-            y=kinds, x=counts, orientation="h", text=[f"{c:,}" for c in counts],
-            textposition="auto",
-            marker_color=[VERMILLION if c else "#C9D1D9" for c in counts],
+            y=failed, x=counts, orientation="h", text=[f"{c:,}" for c in counts],
+            textposition="outside", cliponaxis=False, marker_color=VERMILLION,
             hovertemplate="%{y}: %{x:,} errors<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_xaxes(title_text="errors (count)", rangemode="tozero")
-    fig.update_yaxes(autorange="reversed", rangemode="normal")
+    top = max(counts)
+    fig.update_xaxes(title_text="errors (count)", rangemode="tozero", range=[0, top * 1.15],
+                     tickformat=",d", dtick=max(1, math.ceil(top / 5)))  # fmt: skip
+    fig.update_yaxes(type="category", tickmode="array", tickvals=failed, ticktext=failed,
+                     autorange="reversed", rangemode="normal")  # fmt: skip
     fig.update_layout(hovermode="closest")
     return fig
 
 
-def balances(rows: Sequence[tuple[str, float | None, str]]) -> go.Figure:
-    """One account's balance per source: (source, balance in cents or None, note).
-
-    A source that does not know the account yet is drawn as an empty bar with its
-    note ("not visible yet"), never as 0.
-    """
-    fig = _base("balance: write side vs read models", height=240)
-    names = [r[0] for r in rows]
-    values = [math.nan if r[1] is None else r[1] / 100 for r in rows]
-    text = [r[2] if r[1] is None else f"{r[1] / 100:,.2f} · {r[2]}" for r in rows]
-    colors = [SERIES_COLORS[0] if i == 0 else SERIES_COLORS[1] for i in range(len(rows))]
-    fig.add_trace(
-        go.Bar(
-            y=names, x=values, orientation="h", text=text, textposition="auto",
-            marker_color=colors, hovertemplate="%{y}: %{text}<extra></extra>",
-        )
-    )  # fmt: skip
-    for name, value, note in rows:
-        if value is None:  # no bar: say why, at the start of its row
-            fig.add_annotation(x=0, y=name, text=note, showarrow=False, xanchor="left",
-                               font={"color": MUTED})  # fmt: skip
-    fig.update_xaxes(title_text="balance (currency units)", rangemode="tozero")
-    fig.update_yaxes(autorange="reversed", rangemode="normal")
-    fig.update_layout(hovermode="closest", uniformtext={"minsize": 10, "mode": "show"})
+def balance_history(frame: pd.DataFrame, tz: ZoneInfo, account: str) -> go.Figure:
+    """One account's balance over time as the write side and the balances read model
+    know it (``data.balance_frame``): the lines part under a fault and meet again after.
+    Unknown readings are gaps, never 0."""
+    if frame.empty:
+        return empty_figure(f"no reading of {account} yet")
+    fig = _base(f"balance of {account}: write side vs read model", height=300)
+    colors = {"write side": SERIES_COLORS[0], "read model: balances": SERIES_COLORS[1]}
+    for source, part in frame.groupby("source", sort=False):
+        fig.add_trace(
+            go.Scatter(
+                x=times(part["time"], tz), y=part["balance"], name=str(source), mode="lines",
+                line={"shape": "hv", "width": 2.5 if source == "write side" else 2,
+                      "color": colors.get(str(source)),
+                      "dash": "solid" if source == "write side" else "dash"},
+                customdata=utc_labels(part["time"]), connectgaps=False,
+                hovertemplate="%{y:,.2f} (%{customdata})<extra>" + str(source) + "</extra>",
+            )
+        )  # fmt: skip
+    fig.update_xaxes(title_text=_time_axis_title(tz))
+    fig.update_yaxes(title_text="balance (currency units)", rangemode="normal",
+                     tickformat=",.2f")  # fmt: skip
     return fig

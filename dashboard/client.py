@@ -322,6 +322,12 @@ class BankClient:
         except (NotFound, EndpointMissing):
             return None
 
+    def some_account(self) -> str | None:
+        """An account the balances read model already shows (the load's first), or None
+        when it shows none yet."""
+        answer = self.queries.get("/balances", params={"limit": 1})
+        return next(iter(answer.get("balances") or {}), None)
+
     def write_side(self, account_id: str) -> dict[str, Any]:
         """The balance as the command handler knows it; may be EndpointMissing."""
         return self.commands.get("/accounts/" + quote(account_id, safe="") + "/write-side")

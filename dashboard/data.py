@@ -291,3 +291,71 @@ def range_window(
 def series_step(start: float, end: float, points: int = 300) -> float:
     """Bucket width giving about ``points`` points over the window (at least 1 s)."""
     return max(1.0, (end - start) / points)
+
+
+# --- tables: unknown shown as "—", numbers still sort as numbers ------------------------
+
+UNKNOWN_SORTS_AS = math.inf
+
+
+def for_table(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """A copy with unknown (NaN/None) numbers in ``columns`` replaced by +inf.
+
+    Why: ``st.dataframe`` draws a null cell as a grey "None" whatever the Styler says,
+    but draws a non-null cell with the Styler's text. +inf is not null, so the table
+    shows the formatter's "—" (``fmt`` treats ±inf as unknown) while the column stays
+    numeric and sorts by value; unknown sorts as the largest value (for an ETA, "not
+    catching up" is the longest wait, which is honest). Columns missing from the
+    frame are ignored.
+    """
+    out = frame.copy()
+    for column in columns:
+        if column in out.columns:
+            out[column] = (
+                pd.to_numeric(out[column], errors="coerce").astype(float).fillna(UNKNOWN_SORTS_AS)
+            )
+    return out
+
+
+# --- the demo --------------------------------------------------------------------------
+
+
+def fault_words(projection: Mapping[str, Any]) -> tuple[str, ...]:
+    """The injected faults a projection from ``/demo/status`` is under, as chip words:
+    ``RESTARTING`` (process not running: crashed, the supervisor restarts it),
+    ``PAUSED``, ``SLOW 200 ms/event``; ``(requested)`` is appended while the
+    projection has not acknowledged the fault (``in_effect`` false). Empty: no fault.
+    A rebalance is transient and not in the status, so it never shows here.
+    """
+    words: list[str] = []
+    if projection.get("running") is False:
+        words.append("RESTARTING")
+    if projection.get("paused"):
+        words.append("PAUSED")
+    slow = _value(projection.get("slow_ms"))
+    if slow:
+        words.append(f"SLOW {slow:.0f} ms/event")
+    if words and projection.get("in_effect") is False:
+        words[-1] += " (requested)"
+    return tuple(words)
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceReading:
+    """One look at an account: the write side's and the balances read model's balance
+    (cents; None = unknown or not visible yet) at epoch second ``t``."""
+
+    t: float
+    write_side: float | None
+    read_model: float | None
+
+
+def balance_frame(readings: Sequence[BalanceReading]) -> pd.DataFrame:
+    """Long frame ``time, source, balance`` (currency units, NaN = unknown) for a chart."""
+    rows = []
+    for r in readings:
+        for source, cents in (("write side", r.write_side), ("read model: balances", r.read_model)):
+            value = _value(cents)
+            rows.append({"time": r.t, "source": source,
+                         "balance": math.nan if value is None else value / 100})  # fmt: skip
+    return pd.DataFrame(rows, columns=["time", "source", "balance"])

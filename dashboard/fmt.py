@@ -10,7 +10,8 @@ MISSING = "—"
 
 
 def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN and ±inf are unknown (tables use +inf: shown "—", sorts as the largest)."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def seconds(value: float | None) -> str:

@@ -112,3 +112,15 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE_NAME] = _template()
+
+
+# Verdicts that are not a consumer group's status get their own words (a status word
+# only ever means a group's status), still colour + word from the same palette.
+SLO_MET = ("SLO met", BLUE)
+SLO_MISSED = ("SLO missed", VERMILLION)
+SLO_UNKNOWN = ("SLO unknown", GREY)
+COLLECTOR_HEALTHY = ("healthy", BLUE)
+COLLECTOR_DEGRADED = ("degraded", ORANGE)
+COLLECTOR_DOWN = ("down", VERMILLION)
+# an injected demo fault: black, so it never reads as a status colour
+FAULT = INK

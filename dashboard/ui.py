@@ -258,23 +258,36 @@ def status_css(status: str | None) -> str:
     return f"background-color:{color};color:{text_on(color)};font-weight:600"
 
 
-def badge(status: str | None) -> str:
-    """HTML: the status word on its colour (the word is always there)."""
-    word = html.escape((status or "UNKNOWN").upper())
-    color = status_color(status)
+def chip(word: str, color: str) -> str:
+    """HTML: ``word`` on ``color`` (the word is always there, the colour never alone)."""
     return (
         f'<span style="background:{color};color:{text_on(color)};padding:2px 8px;'
-        f'border-radius:6px;font-weight:600;font-size:0.85em">{word}</span>'
+        f'border-radius:6px;font-weight:600;font-size:0.85em">{html.escape(word)}</span>'
     )
 
 
-def tile(column: Any, label: str, value: str, note: str = "", status: str | None = None) -> None:
-    """A headline number with its status badge and a one-line note."""
+def badge(status: str | None) -> str:
+    """HTML: a consumer group's status word on its colour. Only for a group's status:
+    other verdicts (an SLO, the collector's health) get their own words via ``chip``."""
+    return chip((status or "UNKNOWN").upper(), status_color(status))
+
+
+def tile(
+    column: Any,
+    label: str,
+    value: str,
+    note: str = "",
+    status: str | None = None,
+    verdict: tuple[str, str] | None = None,
+) -> None:
+    """A headline number with a one-line note, led by the group status badge
+    (``status``) or by a non-status verdict chip (``verdict`` = (word, colour))."""
     with column, st.container(border=True):
         st.caption(label)
         head = f'<div style="font-size:1.7rem;font-weight:650;line-height:1.2">{value}</div>'
         st.markdown(head, unsafe_allow_html=True)
         line = (badge(status) + " ") if status else ""
+        line += (chip(*verdict) + " ") if verdict else ""
         st.markdown(line + html.escape(note), unsafe_allow_html=True)
 
 

@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import charts, fmt, ui
 from dashboard.client import ApiError
+from dashboard.theme import BLUE, COLLECTOR_DOWN, COLLECTOR_HEALTHY, ORANGE
 
 cfg = ui.config()
 tz, _ = ui.viewer_zone()
@@ -32,10 +33,11 @@ def section(url: str) -> None:
     ui.tile(cols[0], "cycle time (last)", fmt.seconds(last),
             f"p95 {fmt.seconds(info.get('cycle_seconds_p95'))}"
             + (f" · interval {fmt.seconds(interval)}" if interval else ""),
-            "WARN" if slow else "OK")  # fmt: skip
+            verdict=("over interval", ORANGE) if slow else ("within interval", BLUE))  # fmt: skip
     ui.tile(cols[1], "clusters up", f"{len(up)} / {len(clusters)}",
             ", ".join(str(c.get("cluster")) for c in clusters if not c.get("up")) or "all reached",
-            "OK" if clusters and len(up) == len(clusters) else "ERROR")  # fmt: skip
+            verdict=COLLECTOR_HEALTHY if clusters and len(up) == len(clusters)
+            else COLLECTOR_DOWN)  # fmt: skip
     total = sum(errors.values())
     ui.tile(cols[2], "errors since start", fmt.count(total),
             ", ".join(f"{k} {v}" for k, v in errors.items() if v) or "none")  # fmt: skip

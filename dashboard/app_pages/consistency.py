@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, fmt, ui
+from dashboard import charts, data, fmt, theme, ui
 from dashboard.client import ApiError, EndpointMissing, Unreachable
 
 INFO = ":material/info:"
@@ -24,6 +24,19 @@ st.caption(
     "Visibility latency: from a command being accepted to its effect being readable. "
     "t-visibility: the chance a read t seconds later already sees the write."
 )
+
+
+SLO_VERDICTS = {True: theme.SLO_MET, False: theme.SLO_MISSED, None: theme.SLO_UNKNOWN}
+
+
+def _slo_word(meeting: bool | None) -> str:
+    """SLO words, not group statuses: "SLO met", "SLO missed", "SLO unknown"."""
+    return SLO_VERDICTS.get(meeting, theme.SLO_UNKNOWN)[0]
+
+
+def _slo_css(word: str) -> str:
+    color = next((c for w, c in SLO_VERDICTS.values() if w == word), theme.GREY)
+    return f"background-color:{color};color:{theme.text_on(color)};font-weight:600"
 
 
 def slo_section() -> None:
@@ -45,7 +58,7 @@ def slo_section() -> None:
     for s in slos:
         rows.append(
             {
-                "status": "OK" if s.get("meeting_objective") else "STALL",
+                "SLO": _slo_word(s.get("meeting_objective")),
                 "read model": s.get("group"),
                 "cluster": s.get("cluster"),
                 "target": fmt.seconds(s.get("target_s")),
@@ -56,10 +69,7 @@ def slo_section() -> None:
             }
         )
     frame = pd.DataFrame(rows)
-    frame["status"] = ["meeting" if s == "OK" else "missing" for s in frame["status"]]
-    styled = frame.style.map(
-        lambda v: ui.status_css("OK" if v == "meeting" else "STALL"), subset=["status"]
-    )
+    styled = frame.style.map(_slo_css, subset=["SLO"])
     st.dataframe(styled, hide_index=True)
     st.caption(f"since the collector started ({fmt.clock(answer.get('since'), tz)})")
     if any(s.get("windows") for s in slos):

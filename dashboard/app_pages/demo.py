@@ -9,10 +9,11 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import charts, fmt, ui
+from dashboard import charts, data, fmt, theme, ui
 from dashboard.client import ApiError, BankClient
 
 cfg = ui.config()
+tz, _ = ui.viewer_zone()
 control = ui.demo_client(cfg.demo_control)
 st.title("Demo")
 st.caption(f"the demo bank, driven through its control API at {cfg.demo_control}")
@@ -78,19 +79,31 @@ def projections_panel() -> None:
     for col, (name, p) in zip(cols, projections.items(), strict=False):
         g = projection_group(groups, name)
         with col, st.container(border=True):
-            st.markdown(f"**projection {name}** {ui.badge(g.get('status'))}",
-                        unsafe_allow_html=True)  # fmt: skip
-            state = "paused" if p.get("paused") else ("running" if p.get("running") else "down")
-            slow = f", slowed {p.get('slow_ms')} ms/event" if p.get("slow_ms") else ""
+            st.markdown(f"**projection {name}**")
+            # what we did to it (the demo's truth) and what lagwatch measures, apart:
+            # an "OK" right after "paused" must not read as "the projection is fine"
+            faults = data.fault_words(p)
+            chips = " ".join(ui.chip("⚠ " + w, theme.FAULT) for w in faults)
+            st.markdown(
+                "injected fault: " + (chips or ui.chip("none", theme.GREY)),
+                unsafe_allow_html=True,
+            )
+            st.markdown(
+                f"lagwatch status: {ui.badge(g.get('status') if g else None)} · staleness "
+                f"{fmt.seconds(g.get('staleness_s'))} · lag {fmt.count(g.get('offset_lag'))}",
+                unsafe_allow_html=True,
+            )
+            state = "running" if p.get("running") else "not running (supervisor restarts it)"
             st.caption(
-                f"{state}{slow} · restarts {p.get('restarts', 0)} · dead letters "
-                f"{fmt.count(p.get('dead_letters'))} · staleness "
-                f"{fmt.seconds(g.get('staleness_s'))} · lag {fmt.count(g.get('offset_lag'))}"
+                f"process {state} · restarts {fmt.count(p.get('restarts'))} · dead letters "
+                f"{fmt.count(p.get('dead_letters'))}"
             )
     load = status.get("load") or {}
     st.caption(
         f"load: {'running at ' + fmt.rate(load.get('rate')) if load.get('running') else 'stopped'}"
-        f" · sent {fmt.count(load.get('sent'))} · failed {fmt.count(load.get('failed'))}"
+        f" · sent {fmt.count(load.get('sent'))} · failed requests {fmt.count(load.get('failed'))}"
+        " · lagwatch status = what the collector measures from Kafka; it lags the fault by"
+        " up to its status window"
     )
 
 
@@ -125,18 +138,50 @@ def controls() -> None:
         (slot.success if message[0] == "ok" else slot.error)(message[1])
 
 
+DEFAULT_ACCOUNT = "acct-dashboard"
+HISTORY_S = 300.0
+
+
+def default_account(client: BankClient) -> str:
+    """An account that exists, so the widget and the chart work out of the box: one the
+    balances read model already shows (a load account: it moves with the load, so it
+    visibly diverges under a pause), else ``acct-dashboard``, opened on the write side
+    if it was never opened."""
+    try:
+        existing = client.some_account()
+    except ApiError:
+        existing = None
+    if existing:
+        return existing
+    ensure_open(client, DEFAULT_ACCOUNT)
+    return DEFAULT_ACCOUNT
+
+
+def ensure_open(client: BankClient, account: str) -> None:
+    """Open ``account`` unless the write side knows it (the read model may only be
+    behind). Without a write-side view, the read model decides."""
+    try:
+        known = client.write_side(account).get("balance") is not None
+    except ApiError:
+        known = client.account(account) is not None
+    if not known:
+        client.send({"type": "open_account", "account_id": account, "owner": account})
+
+
 def read_your_writes() -> None:
     status = demo_status()
     if status is None:
         return
     client = bank(status)
+    if "ryw_account" not in st.session_state:
+        st.session_state["ryw_account"] = default_account(client)
     c1, c2, c3 = st.columns([2, 1, 1])
-    account = c1.text_input("account", value="acct-dashboard", key="ryw_account")
+    account = c1.text_input("account", key="ryw_account",
+                            help="opened first if it does not exist yet")  # fmt: skip
     amount = c2.number_input("deposit (cents)", 1, 1_000_000, 1000, key="ryw_amount")
     if c3.button("deposit and watch", key="ryw_go", type="primary"):
         try:
-            if client.account(account) is None:
-                client.send({"type": "open_account", "account_id": account, "owner": account})
+            ensure_open(client, account)
             sent = client.send({"type": "deposit", "account_id": account, "amount": int(amount)})
             st.session_state["ryw"] = {"id": sent["command_id"], "sent": time.time(),
                                        "account": account}  # fmt: skip
@@ -184,27 +229,41 @@ def balances() -> None:
     status = demo_status()
     if status is None:
         return
-    account = st.session_state.get("ryw_account", "acct-dashboard")
+    account = st.session_state.get("ryw_account") or DEFAULT_ACCOUNT
     client = bank(status)
-    rows: list[tuple[str, float | None, str]] = []
+    notes: list[str] = []
     try:
-        write = client.write_side(account)
-        rows.append(("write side", write.get("balance"),
-                     "command handler's events" if write.get("balance") is not None
-                     else "no such account"))  # fmt: skip
+        write = client.write_side(account).get("balance")
+        if write is None:
+            notes.append("write side: account never opened (the deposit button opens it)")
     except ApiError as error:
-        rows.append(("write side", None, f"unavailable: {error}"))
+        write = None
+        notes.append(f"write side unavailable: {error}")
     read = client.account(account)
+    balance = None if read is None else read.get("balance")
     if read is None:
-        rows.append(("read model: balances", None, "not visible (yet)"))
-    else:
-        staleness = (read.get("as_of") or {}).get("staleness_s")
-        rows.append(("read model: balances", read.get("balance"),
-                     f"staleness {fmt.seconds(staleness)}"))  # fmt: skip
-    st.plotly_chart(charts.balances(rows), key="balances", config={"displayModeBar": False})
-    diff = [r[1] for r in rows]
-    if None not in diff and diff[0] != diff[1]:
-        st.caption("The read model is behind the write side: eventual consistency, visible.")
+        notes.append("read model: not visible (yet)")
+    history = st.session_state.get("balance_history")
+    if not history or history["account"] != account:
+        history = {"account": account, "readings": []}
+    t = time.time()
+    readings = [r for r in history["readings"] if r.t > t - HISTORY_S]
+    readings.append(data.BalanceReading(t, write, balance))
+    st.session_state["balance_history"] = {"account": account, "readings": readings}
+    st.plotly_chart(charts.balance_history(data.balance_frame(readings), tz, account),
+                    key="balances", config={"displayModeBar": False})  # fmt: skip
+    staleness = ((read or {}).get("as_of") or {}).get("staleness_s")
+    now_line = (f"now: write side {_money(write)} · read model {_money(balance)} "
+                f"(staleness {fmt.seconds(staleness)})")  # fmt: skip
+    if write is not None and balance is not None and write != balance:
+        now_line += " — the read model is behind the write side: eventual consistency, visible."
+    st.caption(" · ".join([now_line, *notes]) + f" · last {HISTORY_S / 60:.0f} min of this tab."
+               " Only the balances read model holds balances (activity keeps per-minute"
+               " totals).")  # fmt: skip
+
+
+def _money(cents: float | None) -> str:
+    return fmt.MISSING if cents is None else f"{cents / 100:,.2f}"
 
 
 status_now = demo_status()
@@ -214,7 +273,7 @@ if status_now is not None:
     controls()
     st.subheader("Read your writes")
     read_your_writes()
-    st.subheader(f"One account: {st.session_state.get('ryw_account', 'acct-dashboard')}")
+    st.subheader("One account: write side vs read model")
     ui.live(balances)
 else:
     ui.live(lambda: st.rerun() if ui.demo_available(cfg.demo_control) else None)

@@ -258,6 +258,20 @@ def partition_table() -> None:
         return
     frame = data.partitions_frame(detail)
     frame["error"] = frame["error"].fillna("")
+    frame["staleness_method"] = frame["staleness_method"].fillna(fmt.MISSING)
+    frame = data.for_table(
+        frame,
+        (
+            "committed",
+            "log_end",
+            "offset_lag",
+            "staleness_s",
+            "data_age_s",
+            "eta_s",
+            "consume_rate",
+            "produce_rate",
+        ),
+    )
     styled = frame.style.map(ui.status_css, subset=["status"]).format(
         {
             "committed": fmt.count, "log_end": fmt.count, "offset_lag": fmt.count,
@@ -275,11 +289,13 @@ def partition_table() -> None:
             "data_age_s": st.column_config.NumberColumn("data age"),
             "offset_lag": st.column_config.NumberColumn("offset lag"),
             "log_end": st.column_config.NumberColumn("log end"),
-            "eta_s": st.column_config.NumberColumn("ETA", help="blank: not catching up"),
+            "eta_s": st.column_config.NumberColumn(
+                "ETA", help="— = not catching up (or unknown); sorts as the longest"),
             "consume_rate": st.column_config.NumberColumn("consume"),
             "produce_rate": st.column_config.NumberColumn("produce"),
         },
     )  # fmt: skip
+    st.caption("— = unknown (never shown as 0; sorts as the largest value).")
 
 
 ui.live(now_tiles)

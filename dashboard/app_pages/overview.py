@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, fmt, ui
+from dashboard import charts, data, fmt, theme, ui
 from dashboard.client import ApiError
 from dashboard.theme import STATUS_SEVERITY
 
@@ -64,23 +64,42 @@ def tiles() -> None:
         failing = ", ".join(head.slo_failing[:3])
         ui.tile(
             c2, "read models within SLO", f"{head.slo_meeting} / {head.slo_total}",
-            f"missing: {failing}" if failing else "all meeting their objective",
-            "OK" if head.slo_meeting == head.slo_total else "STALL",
+            f"missed by: {failing}" if failing else _slo_note(head),
+            verdict=_slo_verdict(head),
         )  # fmt: skip
     attention = ", ".join(head.attention_groups[:3])
     more = head.needs_attention - min(3, head.needs_attention)
     ui.tile(
         c3, "groups needing attention", f"{head.needs_attention} / {head.groups}",
-        (attention + (f" +{more} more" if more else "")) if attention else "none",
-        head.attention_status or "OK",
+        (attention + (f" +{more} more" if more else "")) if attention else
+        "none: every group OK, IDLE or replaying",
+        head.attention_status,  # the worst group's own status, first in the list
     )  # fmt: skip
     up = [h for _, h in health if h is not None]
     ok = [h for h in up if h.get("status") == "ok"]
     cycle = max((h.get("cycle_duration_s") or 0 for h in up), default=None)
     age = max((h.get("age_s") or 0 for h in up), default=None)
     note = f"cycle {fmt.seconds(cycle)}, data {fmt.seconds(age)} old" if up else "no answer"
-    word = "OK" if len(ok) == len(health) else ("ERROR" if not up else "WARN")
-    ui.tile(c4, "collector health", f"{len(ok)} / {len(health)} healthy", note, word)
+    verdict = (
+        theme.COLLECTOR_HEALTHY if len(ok) == len(health)
+        else theme.COLLECTOR_DOWN if not up else theme.COLLECTOR_DEGRADED
+    )  # fmt: skip
+    ui.tile(c4, "collector health", f"{len(ok)} / {len(health)} healthy", note, verdict=verdict)
+
+
+def _slo_verdict(head: data.Headline) -> tuple[str, str]:
+    """SLO words, never a group status: missed if any read model misses its objective,
+    met if all meet it, unknown while some have no verdict yet (no observations)."""
+    if head.slo_failing:
+        return theme.SLO_MISSED
+    if head.slo_meeting == head.slo_total:
+        return theme.SLO_MET
+    return theme.SLO_UNKNOWN
+
+
+def _slo_note(head: data.Headline) -> str:
+    unknown = head.slo_total - head.slo_meeting
+    return "all meeting their objective" if not unknown else f"{unknown} without a verdict yet"
 
 
 def pipelines() -> None:
@@ -146,6 +165,7 @@ def groups_table() -> None:
             for g, c, u in zip(shown["group"], shown["cluster"], shown["collector"], strict=True)
         ]
     view = shown if many else shown.drop(columns="collector")
+    view = data.for_table(view, NUMERIC_COLUMNS)
     styled = view.style.map(ui.status_css, subset=["status"]).format(
         {
             "staleness_s": fmt.seconds,
@@ -173,7 +193,9 @@ def groups_table() -> None:
                 help=f"shown for the first {ui.SPARKLINE_GROUPS} rows of the current view",
             ),
             "offset_lag": st.column_config.NumberColumn("offset lag", help="records"),
-            "eta_s": st.column_config.NumberColumn("ETA", help="blank: not catching up"),
+            "eta_s": st.column_config.NumberColumn(
+                "ETA", help="— = not catching up (or unknown); sorts as the longest"
+            ),
             "data_age_s": st.column_config.NumberColumn("data age"),
             "consume_rate": st.column_config.NumberColumn("consume"),
             "produce_rate": st.column_config.NumberColumn("produce"),
@@ -183,8 +205,12 @@ def groups_table() -> None:
     st.caption(
         f"{len(shown)} of {len(frame)} groups, worst first; click a column header to sort. "
         f"Sparklines for the first {ui.SPARKLINE_GROUPS} rows of this view (filter to see "
-        "others). Blank = unknown, never 0."
+        "others). — = unknown (never shown as 0; sorts as the largest value)."
     )
+
+
+NUMERIC_COLUMNS = ("staleness_s", "eta_s", "data_age_s", "offset_lag", "consume_rate",
+                   "produce_rate", "members", "partitions")  # fmt: skip
 
 
 def _sorted_like(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 
 import plotly.graph_objects as go
-import pytest
 
 from dashboard import charts, data, fmt
 from dashboard.theme import HEATMAP_SCALE, STATUS_COLORS, TEMPLATE_NAME
@@ -159,24 +158,51 @@ def test_burn_rates_windows_in_order_with_the_budget_line():
     assert fig.layout.shapes[0].y0 == 1
 
 
+def test_burn_rates_log_axis_keeps_one_visible_and_labels_every_bar():
+    windows = {"5m": {"burn_rate": 100.0}, "1h": {"burn_rate": 0.0},
+               "6h": {"burn_rate": 0.5}, "period": {"burn_rate": None}}  # fmt: skip
+    slos = [{"group": "g", "windows": windows}]
+    fig = charts.burn_rates(slos)
+    axis = fig.layout.yaxis
+    assert axis.type == "log"
+    low, high = axis.range
+    assert low < 0 < high  # log10(1) = 0 lies inside the drawn range: the 1x line shows
+    assert list(fig.data[0].text) == ["100x", "0x", "0.5x", "—"]
+    assert fig.data[0].y[1] == charts.BURN_FLOOR  # 0 sits on the floor, labelled "0x"
+
+
 def test_collector_charts():
     fig = charts.cycle_times({"cycle_seconds_last": 0.2, "cycle_seconds_p50": None,
                               "cycle_seconds_p95": 0.5, "interval_s": 1.0})  # fmt: skip
     assert list(fig.data[0].text) == ["200 ms", "—", "500 ms"]
     assert math.isnan(fig.data[0].x[1])
     assert fig.layout.xaxis.title.text == "seconds per cycle"
-    errors = charts.errors_by_kind({"list_offsets": 2, "cycle": 0})
-    assert list(errors.data[0].y) == ["cycle", "list_offsets"]
-    assert errors.data[0].marker.color[1] == charts.VERMILLION
     assert "no error counters" in annotation_texts(charts.errors_by_kind({}))
+    clean = charts.errors_by_kind({"cycle": 0, "offset_fetch": 0})
+    assert "no collector errors" in annotation_texts(clean)
 
 
-@pytest.mark.parametrize("missing", [None])
-def test_balances_missing_is_said_not_zero(missing):
-    fig = charts.balances([("write side", 12345, "events"), ("read model", missing, "not yet")])
+def test_errors_every_bar_has_its_own_label():
+    counts = {"cluster_unreachable": 0, "describe_group": 0, "offset_fetch": 0,
+              "store_backlog": 2, "store_write": 0, "list_offsets": 7}  # fmt: skip
+    fig = charts.errors_by_kind(counts)
     bars = fig.data[0]
-    assert bars.x[0] == 123.45 and math.isnan(bars.x[1])
-    assert "not yet" in annotation_texts(fig)
+    assert list(bars.y) == ["list_offsets", "store_backlog"]  # only kinds that failed
+    assert list(bars.x) == [7, 2] and list(bars.text) == ["7", "2"]
+    assert list(fig.layout.yaxis.tickvals) == list(bars.y)  # every tick forced
+    assert list(fig.layout.yaxis.ticktext) == list(bars.y)
+    assert "store_write" in fig.layout.title.text  # the zero kinds are still named
+
+
+def test_balance_history_gaps_not_zero():
+    readings = [data.BalanceReading(100.0, 12345, None), data.BalanceReading(102.0, 12345, 12345)]
+    fig = charts.balance_history(data.balance_frame(readings), TZ, "acct-1")
+    by_name = {t.name: t for t in fig.data}
+    assert list(by_name["write side"].y) == [123.45, 123.45]
+    read = list(by_name["read model: balances"].y)
+    assert math.isnan(read[0]) and read[1] == 123.45
+    assert "acct-1" in fig.layout.title.text
+    assert "no reading" in annotation_texts(charts.balance_history(data.balance_frame([]), TZ, "a"))
 
 
 def test_every_builder_uses_the_template():

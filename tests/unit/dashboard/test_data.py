@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
+
 from dashboard import data, fmt
 
 
@@ -105,3 +107,23 @@ def test_range_window():
     assert data.range_window("custom", 0, (30.0, 20.0)) == (-40.0, 20.0)
     assert data.series_step(0, 300) == 1.0
     assert data.series_step(0, 86400) == 288.0
+
+
+def test_for_table_unknown_is_inf_so_it_shows_a_dash_and_sorts_numerically():
+    frame = pd.DataFrame({"eta_s": [5.0, None, 2.0], "group": ["a", "b", "c"]})
+    table = data.for_table(frame, ["eta_s", "absent"])
+    assert list(table["eta_s"]) == [5.0, math.inf, 2.0]
+    assert table["eta_s"].dtype == float
+    assert list(table.sort_values("eta_s")["group"]) == ["c", "a", "b"]
+    assert frame["eta_s"].isna().sum() == 1  # the input is not changed
+    assert fmt.seconds(math.inf) == fmt.MISSING and fmt.count(math.inf) == fmt.MISSING
+
+
+def test_fault_words_keep_the_injected_fault_apart_from_the_status():
+    assert data.fault_words({"running": True, "paused": False, "slow_ms": 0}) == ()
+    assert data.fault_words({"running": True, "paused": True}) == ("PAUSED",)
+    assert data.fault_words({"running": True, "slow_ms": 200}) == ("SLOW 200 ms/event",)
+    assert data.fault_words({"running": False, "paused": False}) == ("RESTARTING",)
+    assert data.fault_words({"running": True, "paused": True, "in_effect": False}) == (
+        "PAUSED (requested)",
+    )
