@@ -495,16 +495,15 @@ def burn_rates(slos: Sequence[Mapping[str, Any]]) -> go.Figure:
                 + "</extra>",
             )
         )  # fmt: skip
-    fig.add_hline(
-        y=1, line={"color": INK, "dash": "dash", "width": 1.5},
-        annotation_text="1x = on budget", annotation_position="top left",
-    )  # fmt: skip
+    # the line's meaning goes into its tick label: an annotation on a log axis would need
+    # log10 coordinates and silently lands elsewhere
+    fig.add_hline(y=1, line={"color": INK, "dash": "dash", "width": 1.5})
     fig.update_xaxes(title_text="window", type="category")
     ticks = [t for t in (0.01, 0.1, 1, 10, 100, 1000, 10000) if t <= top * 10]
     fig.update_yaxes(
         title_text="burn rate (x budget, log)", type="log", rangemode="normal",
         range=[math.log10(BURN_FLOOR), math.log10(top * 3)], tickvals=ticks,
-        ticktext=[f"{t:g}x" for t in ticks],
+        ticktext=["1x = on budget" if t == 1 else f"{t:g}x" for t in ticks],
     )  # fmt: skip
     fig.update_layout(barmode="group", hovermode="closest")
     return fig
@@ -568,7 +567,9 @@ def errors_by_kind(errors: Mapping[str, int]) -> go.Figure:
     if not errors:
         return empty_figure("this collector reports no error counters")
     if not failed:
-        return empty_figure("no collector errors since start (" + ", ".join(clean) + ": 0)")
+        return empty_figure(
+            f"no collector errors since start<br>({len(clean)} kinds counted, all 0)"
+        )
     title = "collector errors since start"
     if clean:
         title += "<br><sup>0 errors: " + ", ".join(clean) + "</sup>"

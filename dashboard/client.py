@@ -323,10 +323,12 @@ class BankClient:
             return None
 
     def some_account(self) -> str | None:
-        """An account the balances read model already shows (the load's first), or None
-        when it shows none yet."""
-        answer = self.queries.get("/balances", params={"limit": 1})
-        return next(iter(answer.get("balances") or {}), None)
+        """An account the balances read model already shows, or None when it shows none
+        but the collector's own probe account (``lagwatch-*``: not one for people to
+        deposit into). The load generator's accounts (``acct-*``) come first."""
+        answer = self.queries.get("/balances", params={"limit": 1000})
+        ids = [a for a in answer.get("balances") or {} if not a.startswith("lagwatch-")]
+        return next((a for a in ids if a.startswith("acct-")), ids[0] if ids else None)
 
     def write_side(self, account_id: str) -> dict[str, Any]:
         """The balance as the command handler knows it; may be EndpointMissing."""
