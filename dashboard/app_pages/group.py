@@ -146,10 +146,21 @@ def now_tiles() -> None:
         cols[3],
         "ETA to catch up",
         fmt.seconds(eta),
-        "not catching up (or nothing to catch up)" if eta is None else "at current rates",
+        _eta_note(eta, detail.get("offset_lag")),
     )
     ui.tile(cols[4], "consume / produce", fmt.rate(detail.get("consume_rate")),
             f"produce {fmt.rate(detail.get('produce_rate'))}")  # fmt: skip
+
+
+def _eta_note(eta: float | None, lag: float | None) -> str:
+    """Why the ETA is what it is: a blank ETA means different things at lag 0 and lag N."""
+    if eta is not None:
+        return "at current rates"
+    if lag == 0:
+        return "nothing to catch up"
+    if lag is None:
+        return "unknown: offset lag unknown"
+    return "not catching up: consuming no faster than producing"
 
 
 def window() -> tuple[float, float]:
