@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -34,9 +35,25 @@ def test_demo_page_faults_load_and_read_your_writes(
         assert not at.exception, [e.value for e in at.exception]
         assert at.title[0].value == "Demo"
 
+        # out of the box the widget's account exists on the write side (picked or opened)
+        account = at.session_state["ryw_account"]
+        bank = httpx.Client(base_url=demo.status()["command_api"], timeout=5)
+
+        def opened() -> bool:
+            answer = bank.get(f"/accounts/{account}/write-side")
+            return answer.status_code == 200 and answer.json()["balance"] is not None
+
+        wait_until(opened, 60, f"default account {account} open on the write side")
+
         at.button(key="fault-balances-pause").click().run()
         assert any("pause balances" in s.value for s in at.success), [e.value for e in at.error]
         wait_until(lambda: demo.status()["projections"]["balances"]["paused"], 20, "paused")
+
+        def fault_chip() -> bool:
+            at.run()
+            return any("PAUSED" in m.value and "injected fault" in m.value for m in at.markdown)
+
+        wait_until(fault_chip, 20, "the PAUSED chip apart from lagwatch's status")
         at.button(key="fault-balances-resume").click().run()
         wait_until(lambda: not demo.status()["projections"]["balances"]["paused"], 20, "resumed")
 
