@@ -301,10 +301,18 @@ def _prepare_data_dir(java: str, libs: Path, port: int, data_dir: Path) -> Path:
 
 
 def _cluster_id() -> str:
-    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding."""
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+
+    Never one that starts with "-": the storage tool would read it as an option
+    ("--cluster-id expected one argument"), which failed one start in 64. Kafka's own
+    ``Uuid.randomUuid`` skips such ids for the same reason.
+    """
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _java_env(data_dir: Path) -> dict[str, str]:
