@@ -162,7 +162,7 @@ def create_app(bootstrap: str, names: Names) -> FastAPI:
             raise HTTPException(503, "write-side view still reading bank.events; retry shortly")
         return {"account_id": account_id, "balance": balance, "as_of_ms": as_of_ms}
 
-    async def accept(commands: list[BaseModel]) -> list[str]:
+    async def accept(commands: list[BaseModel]) -> list[dict]:
         """Stamp id and accept time, publish; 503 if the broker did not take them."""
         now_ms = time.time_ns() // 1_000_000
         stamped = [
@@ -173,15 +173,18 @@ def create_app(bootstrap: str, names: Names) -> FastAPI:
             await publisher.publish(stamped)
         except (KafkaException, BufferError) as error:
             raise HTTPException(503, f"not accepted: {error}") from None
-        return [c["command_id"] for c in stamped]
+        return stamped
 
     @app.post("/commands", status_code=202)
     async def post_command(command: Command):
-        return {"command_id": (await accept([command]))[0]}
+        # accepted_at_ms: the start of command-to-visible latency, for a caller (such as
+        # lagwatch's probes) that times read-your-writes from the acceptance itself.
+        stamped = (await accept([command]))[0]
+        return {"command_id": stamped["command_id"], "accepted_at_ms": stamped["accepted_at_ms"]}
 
     @app.post("/commands/batch", status_code=202)
     async def post_batch(batch: Batch):
-        return {"command_ids": await accept(batch.commands)}
+        return {"command_ids": [c["command_id"] for c in await accept(batch.commands)]}
 
     @app.get("/healthz")
     async def healthz():

@@ -144,20 +144,36 @@ def create_app(bootstrap: str, names: Names, data_dir: Path) -> FastAPI:
         return {"activity": items, "as_of": as_of}
 
     @app.get("/commands/{command_id}")
-    def command(command_id: str):
+    def command(command_id: str, read_model: str = "balances"):
+        """Is the command's effect visible in ``read_model`` (balances or activity)?"""
         try:
             uuid.UUID(command_id)
         except ValueError:
             raise HTTPException(422, "command_id: not a UUID") from None
-        sql = "SELECT status, reason, accepted_at_ms, visible_at_ms FROM commands"
+        if read_model not in PROJECTIONS:
+            raise HTTPException(422, f"read_model: one of {', '.join(PROJECTIONS)}")
+        if read_model == "balances":
+            sql = "SELECT status, reason, accepted_at_ms, visible_at_ms FROM commands"
+        else:  # the activity model keeps per-event rows; a rejection is an event too
+            sql = (
+                "SELECT CASE WHEN max(event_type = 'command_rejected') THEN 'rejected' "
+                "ELSE 'applied' END, NULL, min(accepted_at_ms), min(visible_at_ms) "
+                "FROM applied"
+            )
         rows, as_of = reader.answer(
-            "balances", lambda db: _rows(db, sql + " WHERE command_id = ?", (command_id,))
+            read_model, lambda db: _rows(db, sql + " WHERE command_id = ?", (command_id,))
         )
-        if not rows:
-            return {"command_id": command_id, "status": "pending", "as_of": as_of}
+        if not rows or rows[0][3] is None:
+            return {
+                "command_id": command_id,
+                "read_model": read_model,
+                "status": "pending",
+                "as_of": as_of,
+            }
         status, reason, accepted, visible = rows[0]
         return {
             "command_id": command_id,
+            "read_model": read_model,
             "status": status,
             "reason": reason,
             "accepted_at": _iso(accepted / 1000),

@@ -105,6 +105,7 @@ def serve(settings) -> int:
             settings.metrics.granularity, drop_empty_groups=settings.metrics.drop_empty_groups
         ),
         topology=settings.pipelines,
+        probes=list(settings.probes),
     )
     app.state.interval_s = settings.collector.interval_s
     host, port = parse_listen(settings.collector.listen)

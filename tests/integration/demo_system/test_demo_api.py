@@ -105,6 +105,38 @@ def test_command_goes_from_pending_to_applied(shared_stack: DemoStack) -> None:
     assert account_view["as_of"]["offsets"]
 
 
+def test_a_command_answer_carries_its_accept_time_and_each_read_model_says_visible(
+    shared_stack: DemoStack,
+) -> None:
+    """A probe times read-your-writes from the acceptance the API reports, and can ask
+    either read model whether the effect shows there."""
+    import time
+
+    account = new_account(shared_stack)
+    before_ms = time.time() * 1000
+    answer = shared_stack.api.post(
+        "/commands", json={"type": "deposit", "account_id": account, "amount": 3}
+    )
+    assert answer.status_code == 202
+    body = answer.json()
+    assert before_ms - 1 <= body["accepted_at_ms"] <= time.time() * 1000 + 1
+    for read_model in ("balances", "activity"):
+        seen = wait_until(
+            lambda rm=read_model: (
+                (s := shared_stack.query.get(
+                    f"/commands/{body['command_id']}", params={"read_model": rm}
+                ).json())["status"] == "applied" and s
+            ),
+            30,
+            f"deposit applied in {read_model}",
+        )  # fmt: skip
+        assert seen["read_model"] == read_model
+        assert seen["command_to_visible_s"] >= 0
+    wrong = shared_stack.query.get(f"/commands/{body['command_id']}?read_model=ledger")
+    assert wrong.status_code == 422
+    assert "read_model" in wrong.text
+
+
 def test_transfer_between_accounts_settles(shared_stack: DemoStack) -> None:
     a, b = new_account(shared_stack, 500), new_account(shared_stack, 0)
     (command_id,) = shared_stack.send(
