@@ -1,7 +1,7 @@
 """One collection cycle for one cluster: Kafka readings → column math → values.
 
 The imperative shell around the pure modules: it asks the Kafka adapters for offsets
-and record timestamps, keeps the per-partition history the math needs (status window,
+and record timestamps, keeps the per-partition history the math needs (status history,
 rate points, log-end history for estimation) in NumPy columns, and returns frozen
 values. Every group-partition is a *slot*; the slot layout changes only when a group
 or partition comes or goes, and the history moves with it.
