@@ -50,8 +50,16 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         demo.control.post("/demo/load", json={"rate": 20})
         page.goto(dashboard.url + "/")
         wait_drawn(page, 1)
-        wait_until(lambda: stage_status(page, balances) in ("OK", "IDLE"), 90,
-                   "balances OK on the Overview under load")  # fmt: skip
+        seen: list[str | None] = []
+
+        def balances_fine() -> bool:
+            seen.append(stage_status(page, balances))
+            return seen[-1] in ("OK", "IDLE")
+
+        try:
+            wait_until(balances_fine, 90, "balances OK on the Overview under load")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; statuses seen: {sorted(set(map(str, seen)))}") from None
 
         page.goto(dashboard.url + "/demo")
         wait_drawn(page, 1)
