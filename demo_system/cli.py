@@ -137,7 +137,11 @@ def _up(args: argparse.Namespace) -> int:
 def _load(args: argparse.Namespace) -> int:
     from demo_system.load import run_load
 
-    result = run_load(args.command_api, args.rate, args.duration, args.accounts, args.seed)
+    try:
+        result = run_load(args.command_api, args.rate, args.duration, args.accounts, args.seed)
+    except TimeoutError as error:
+        print(f"lagwatch demo load: {error}; is `lagwatch demo up` running?", file=sys.stderr)
+        return 1
     print(
         f"sent {result.sent} commands in {result.duration_s:.1f} s "
         f"({result.rate:.0f}/s), failed requests: {result.failed_requests}"

@@ -32,6 +32,7 @@ class Freshness:
             }
         )
         self._lock = threading.Lock()
+        self._io = threading.Lock()  # one thread at a time uses the consumer
         self._first_ts: dict[tuple[int, int], int] = {}  # (partition, offset) -> ts
         self._at_end: dict[tuple[int, int], float] = {}  # (partition, offset) -> seen at
         self.partitions: list[int] = []
@@ -39,8 +40,13 @@ class Freshness:
     def refresh(self, checkpoints: dict[int, int], timeout_s: float = 2.0) -> None:
         """Look up the first unapplied record of every partition whose answer is unknown.
 
-        Called from one background thread; readers use ``staleness``.
+        Called from the background thread and, for a checkpoint not looked up yet, from
+        a request (``Reader.answer``); one at a time. Readers use ``staleness``.
         """
+        with self._io:
+            self._refresh(checkpoints, timeout_s)
+
+    def _refresh(self, checkpoints: dict[int, int], timeout_s: float) -> None:
         if not self.partitions:
             metadata = self.consumer.list_topics(self.topic, timeout=10).topics[self.topic]
             self.partitions = sorted(metadata.partitions)

@@ -83,6 +83,8 @@ def run_load(
     """Send ``rate`` commands/s for ``duration_s`` (after the account openings)."""
     runner = LoadRunner(api_url, rate, accounts, seed, tick_s)
     runner.run(duration_s, stop or threading.Event())
+    if runner.error:
+        raise TimeoutError(runner.error)
     return runner.result
 
 
@@ -109,6 +111,7 @@ class LoadRunner:
         self._rate = rate
         self._rate_changed = False
         self._lock = threading.Lock()
+        self.error: str | None = None  # why the load gave up, if it did
 
     @property
     def rate(self) -> float:
@@ -123,9 +126,17 @@ class LoadRunner:
         with httpx.Client(base_url=self.api_url, timeout=30) as client:
             openings = traffic.openings()
             for i in range(0, len(openings), MAX_BATCH):
-                if stop.is_set():
+                # Without its accounts every later command is rejected: retry each batch
+                # of openings until the command API takes it (it may still be starting).
+                try:
+                    accepted = _send_until_accepted(
+                        client, openings[i : i + MAX_BATCH], result, stop
+                    )
+                except TimeoutError as error:
+                    self.error = str(error)
                     return
-                _send(client, openings[i : i + MAX_BATCH], result)
+                if not accepted:
+                    return
             result.openings = result.sent
             start = anchor = time.monotonic()
             sent = 0  # since the anchor
@@ -143,6 +154,38 @@ class LoadRunner:
                     sent += due
                 stop.wait(max(0.0, self.tick_s - (time.monotonic() - now)))
             result.duration_s = time.monotonic() - start
+
+
+OPENING_DEADLINE_S = 120.0
+
+
+def _send_until_accepted(
+    client: httpx.Client,
+    commands: list[dict],
+    result: LoadResult,
+    stop: threading.Event,
+    deadline_s: float = OPENING_DEADLINE_S,
+) -> bool:
+    """Send ``commands`` until accepted (202), backing off up to 2 s between tries.
+
+    False when ``stop`` is set; raises ``TimeoutError`` naming the API when it has not
+    accepted them within ``deadline_s`` (the load would be meaningless without them).
+    """
+    deadline = time.monotonic() + deadline_s
+    delay = 0.1
+    while not stop.is_set():
+        failed = result.failed_requests
+        _send(client, commands, result)
+        if result.failed_requests == failed:
+            return True
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"the command API at {client.base_url} did not accept the account openings "
+                f"within {deadline_s:.0f} s"
+            )
+        stop.wait(delay)
+        delay = min(2.0, delay * 2)
+    return False
 
 
 def _send(client: httpx.Client, commands: list[dict], result: LoadResult) -> None:

@@ -43,9 +43,11 @@ if command -v prometheus >/dev/null; then
   pids+=($!)
 fi
 
-# A gentle, steady load once the demo's control API answers; the Demo page changes it.
+# A gentle, steady load once the demo's command and control APIs answer (the load also
+# retries its account openings until they are accepted); the Demo page changes it.
 (
-  wait_for http://127.0.0.1:8003/healthz 120 &&
+  wait_for http://127.0.0.1:8001/healthz 120 &&
+    wait_for http://127.0.0.1:8003/healthz 120 &&
     curl -fs -X POST -H 'content-type: application/json' -d '{"rate": 20}' \
       http://127.0.0.1:8003/demo/load
 ) >"$STATE/load.log" 2>&1 &

@@ -170,6 +170,40 @@ def test_pause_makes_staleness_grow_and_resume_brings_it_to_zero(
     shared_stack.wait_visible(ids)
 
 
+def test_answers_under_steady_load_carry_a_known_staleness(shared_stack: DemoStack) -> None:
+    """The checkpoint moves between background refreshes under load; an answer still
+    says how stale it is (its own checkpoint is looked up), not null."""
+    import threading
+
+    account = new_account(shared_stack)
+    stop = threading.Event()
+
+    def load() -> None:
+        while not stop.is_set():
+            shared_stack.send(*({"type": "deposit", "account_id": account, "amount": 1},) * 10)
+            stop.wait(0.05)  # about 200 commands/s
+
+    sender = threading.Thread(target=load, daemon=True)
+    sender.start()
+    try:
+        before = shared_stack.query.get("/balances", params={"limit": 1}).json()["as_of"]
+        wait_until(
+            lambda: (
+                shared_stack.query.get("/balances", params={"limit": 1}).json()["as_of"]["offsets"]
+                != before["offsets"]
+            ),
+            30,
+            "the checkpoint moves under load",
+        )
+        seen = [staleness(shared_stack) for _ in range(20)]
+    finally:
+        stop.set()
+        sender.join(10)
+    known = [s for s in seen if s is not None]
+    assert len(known) >= 15, f"staleness unknown in {20 - len(known)} of 20 answers: {seen}"
+    assert all(s >= 0 for s in known)
+
+
 def test_activity_has_per_minute_totals(shared_stack: DemoStack) -> None:
     account = new_account(shared_stack)
     ids = shared_stack.send({"type": "withdraw", "account_id": account, "amount": 300})
