@@ -9,8 +9,9 @@ parameter; an unknown group answers 404.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +32,13 @@ from collectors.serving.shaping import aggregate_json, group_json, num, partitio
 from collectors.settings import PipelineSettings
 from collectors.store.series import InvalidQuery
 
+if TYPE_CHECKING:
+    from collectors.store.db import Store
+
 MAX_POINTS = 2000
+
+
+SnapshotSource = Callable[[], Snapshot | None]
 
 
 class SnapshotProvider(Protocol):
@@ -54,18 +61,7 @@ def create_app(
 
         series_metrics = SERIES_METRICS
 
-    @app.exception_handler(BadParameter)
-    async def _bad(_: Request, error: BadParameter) -> JSONResponse:
-        return JSONResponse({"error": str(error), "parameter": error.parameter}, status_code=400)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {"loc": ("?",), "msg": "invalid"}
-        name = str(first["loc"][-1])
-        return JSONResponse(
-            {"error": f"invalid parameter '{name}': {first['msg']}", "parameter": name},
-            status_code=400,
-        )
+    _add_error_handlers(app)
 
     def current() -> Snapshot | None:
         return provider.snapshot()
@@ -86,6 +82,44 @@ def create_app(
             stale_views.clear()
             view = stale_views[id(snap)] = stale_view(snap)
         return view
+
+    _add_health_routes(app, current, scraped, stale, scrapes)
+    _add_group_routes(app, current, store, series_metrics)
+    _add_pipeline_routes(app, current, store, topology)
+    if probes is None:  # the service knows its configured probes
+        probes = list(getattr(getattr(provider, "settings", None), "probes", None) or [])
+    consistency.register(app, current, store=store, probes=probes)
+
+    dashboard_views.register(app, provider, store=store)
+
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """Every bad parameter is a 400 naming it (``BadParameter`` or FastAPI's own)."""
+
+    @app.exception_handler(BadParameter)
+    async def _bad(_: Request, error: BadParameter) -> JSONResponse:
+        return JSONResponse({"error": str(error), "parameter": error.parameter}, status_code=400)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {"loc": ("?",), "msg": "invalid"}
+        name = str(first["loc"][-1])
+        return JSONResponse(
+            {"error": f"invalid parameter '{name}': {first['msg']}", "parameter": name},
+            status_code=400,
+        )
+
+
+def _add_health_routes(
+    app: FastAPI,
+    current: SnapshotSource,
+    scraped: SnapshotSource,
+    stale: Callable[[], bool],
+    scrapes: ScrapeCache,
+) -> None:
+    """``/metrics`` (from the latest snapshot, withdrawn while stale) and ``/healthz``."""
 
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
@@ -114,6 +148,15 @@ def create_app(
             },
             status_code=200 if healthy else 503,
         )
+
+
+def _add_group_routes(
+    app: FastAPI,
+    current: SnapshotSource,
+    store: Store | None,
+    series_metrics: frozenset[str] | None,
+) -> None:
+    """Groups now (from the snapshot) and over time (from the store)."""
 
     @app.get("/api/v1/groups")
     def groups(cluster: str | None = None) -> JSONResponse:
@@ -210,6 +253,15 @@ def create_app(
         rows = store.annotations(start, end, group=params.get("group") or None)
         return JSONResponse({"annotations": [asdict(a) for a in rows]})
 
+
+def _add_pipeline_routes(
+    app: FastAPI,
+    current: SnapshotSource,
+    store: Store | None,
+    topology: list[PipelineSettings] | None,
+) -> None:
+    """Read models' SLOs and the configured CQRS pipelines."""
+
     @app.get("/api/v1/slo")
     def slo_view() -> JSONResponse:
         snap = current()
@@ -231,12 +283,6 @@ def create_app(
                 }
             )
         return JSONResponse({"since": snap.stats.started_at if snap else None, "slos": out})
-
-    if probes is None:  # the service knows its configured probes
-        probes = list(getattr(getattr(provider, "settings", None), "probes", None) or [])
-    consistency.register(app, current, store=store, probes=probes)
-
-    dashboard_views.register(app, provider, store=store)
 
     @app.get("/api/v1/topology")
     def topology_view() -> JSONResponse:
@@ -271,8 +317,6 @@ def create_app(
                 }
             )
         return JSONResponse({"pipelines": pipelines})
-
-    return app
 
 
 def _group_partitions(snap: Snapshot, cluster: str, group: str) -> list[PartitionLag]:
