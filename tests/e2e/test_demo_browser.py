@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.charts import short
 from tests.e2e.conftest import Dashboard
 from tests.e2e.pages import failures, settle, wait_drawn
 from tests.integration.dashboard.conftest import Collector, free_port
@@ -21,12 +22,18 @@ STATUSES = ("OK", "IDLE", "WARN", "STALL", "STOPPED", "REWIND", "ERROR", "UNKNOW
 
 def stage_status(page, group: str) -> str | None:
     """The status word drawn on the pipeline node of ``group`` (SVG text has no line
-    breaks: "projection<group>STALL · 3.2 s · lag 40")."""
+    breaks: "projection<name>STALL · 3.2 s · lag 40").
+
+    The box shows the name as the dashboard draws it: a long one (the tests' prefixed
+    ``t-dashdemo-1a2b3c4d-bank-balances``) is middle-truncated by ``charts.short``, so
+    the full name is not in the page; look for the drawn label, exactly what an
+    engineer reads."""
+    label = short(group)
     texts = page.eval_on_selector_all(
         '[data-testid="stPlotlyChart"] g.annotation', "els => els.map(e => e.textContent)"
     )
     for text in texts:
-        rest = (text or "").split(group, 1)[1] if group in (text or "") else ""
+        rest = (text or "").split(label, 1)[1] if label in (text or "") else ""
         match = re.match("|".join(STATUSES), rest)
         if match:
             return match.group(0)
