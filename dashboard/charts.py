@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import fmt
-from dashboard.data import times, utc_labels
+from dashboard.data import FAULT_KIND, times, utc_labels
 from dashboard.theme import (
+    FAULT,
     GAP,
     GREY,
     HEATMAP_SCALE,
@@ -191,7 +192,12 @@ def _bad_turn(annotation: Mapping[str, Any]) -> bool:
 def _annotation_markers(
     fig: go.Figure, annotations: Sequence[Mapping[str, Any]], tz: ZoneInfo
 ) -> None:
-    """Vertical dotted lines and hoverable markers at the top of the first panel."""
+    """Vertical dotted lines and hoverable markers at the top of the first panel.
+
+    The collector's annotations are grey triangles ("events"; vermillion for a turn for
+    the worse); injected demo faults (kind ``fault``) are black diamonds in their own
+    legend entry ("injected faults"), so a fault is never read as a status change.
+    """
     items = [a for a in annotations if a.get("at", a.get("time")) is not None][-200:]
     if not items:
         return
@@ -200,6 +206,8 @@ def _annotation_markers(
     texts = [
         f"{a.get('kind')}: {a.get('message') or a.get('text') or ''}"
         f"{' · ' + a['group'] if a.get('group') else ''}<br>{u}"
+        if a.get("kind") != FAULT_KIND
+        else f"{a.get('message')}<br>{a.get('detail') or ''}<br>{u}"
         for a, u in zip(items, utc_labels(epochs), strict=True)
     ]
     colors = [VERMILLION if _bad_turn(a) else MUTED for a in items]
@@ -219,19 +227,31 @@ def _annotation_markers(
             for t in lines
         ]
     )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=when,
-            y=[1.0] * len(items),
-            yaxis="y99",
-            mode="markers",
-            marker={"symbol": "triangle-down", "size": 11, "color": colors},
-            name="events",
-            hovertext=texts,
-            hoverinfo="text",
-            showlegend=True,
-        )
-    )
+    for name, symbol, pick in (
+        ("events", "triangle-down", lambda a: a.get("kind") != FAULT_KIND),
+        ("injected faults", "diamond", lambda a: a.get("kind") == FAULT_KIND),
+    ):
+        chosen = [i for i, a in enumerate(items) if pick(a)]
+        if not chosen:
+            continue
+        fault = symbol == "diamond"
+        fig.add_trace(
+            go.Scatter(
+                x=[when[i] for i in chosen],
+                y=[0.97 if fault else 1.0] * len(chosen),  # a fault just below a same-time event
+                yaxis="y99",
+                mode="markers",
+                marker={
+                    "symbol": symbol, "size": 12 if fault else 11,
+                    "color": FAULT if fault else [colors[i] for i in chosen],
+                    "line": {"color": "#FFFFFF", "width": 1},
+                },
+                name=name,
+                hovertext=[texts[i] for i in chosen],
+                hoverinfo="text",
+                showlegend=True,
+            )
+        )  # fmt: skip
     fig.update_layout(
         yaxis99={"overlaying": "y", "range": [0, 1.04], "visible": False, "fixedrange": True}
     )

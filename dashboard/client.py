@@ -290,6 +290,13 @@ class DemoClient(_Http):
             raise ValueError(f"fault {kind!r} needs a projection")
         return self.post(f"/demo/faults/{quote(projection, safe='')}/{kind}", json=body or None)
 
+    def fault_history(self, since: float | None = None) -> list[dict[str, Any]]:
+        """``/demo/faults/history``: the faults the demo applied, oldest first (``time``
+        epoch seconds, ``projection`` or None, ``kind``, ``detail``, ``in_effect``,
+        ``groups``). A demo without it answers 404: ``EndpointMissing``."""
+        params = {"since": since} if since is not None else None
+        return list(self.get("/demo/faults/history", params).get("faults") or [])
+
     def load(self, rate: float) -> dict[str, Any]:
         return self.post("/demo/load", json={"rate": rate})
 

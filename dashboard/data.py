@@ -359,3 +359,65 @@ def balance_frame(readings: Sequence[BalanceReading]) -> pd.DataFrame:
             rows.append({"time": r.t, "source": source,
                          "balance": math.nan if value is None else value / 100})  # fmt: skip
     return pd.DataFrame(rows, columns=["time", "source", "balance"])
+
+
+FAULT_KIND = "fault"  # the annotation kind of an injected demo fault (never the collector's)
+
+
+def fault_annotations(
+    faults: Sequence[Mapping[str, Any]], group: str, start: float, end: float
+) -> list[dict[str, Any]]:
+    """The demo's injected faults (``/demo/faults/history``) that concern ``group``, in
+    the shape of the collector's annotations (``at``, ``kind``, ``group``, ``message``).
+
+    A fault concerns the groups it names (``groups``: the projection's consumer group, or
+    every projection's for poison); an entry without ``groups`` (an older demo) matches a
+    group whose name ends in ``bank-<projection>`` (the demo's names are prefixed). Poison
+    without ``groups`` concerns every ``bank-*`` projection group but not the command
+    handler. Entries outside ``[start, end]`` or without a time are left out. The message
+    reads "fault: pause balances" (plus "(not confirmed)" when not ``in_effect``).
+    """
+    out: list[dict[str, Any]] = []
+    for fault in faults:
+        at = _value(fault.get("time"))
+        if at is None or not start <= at <= end:
+            continue
+        projection = fault.get("projection")
+        named = fault.get("groups")
+        if named is not None:
+            concerned = group in named
+        elif projection:
+            concerned = group.endswith(f"bank-{projection}")
+        else:
+            concerned = "bank-" in group and not group.endswith("bank-command-handler")
+        if not concerned:
+            continue
+        words = " ".join(str(w) for w in ("fault:", fault.get("kind") or "?", projection) if w)
+        if fault.get("in_effect") is False:
+            words += " (not confirmed)"
+        out.append(
+            {
+                "at": at,
+                "kind": FAULT_KIND,
+                "cluster": None,
+                "group": group,
+                "message": words,
+                "detail": str(fault.get("detail") or ""),
+            }
+        )
+    return out
+
+
+def merge_annotations(
+    collector: Sequence[Mapping[str, Any]], faults: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Collector annotations and fault annotations in one list, oldest first (stable:
+    at equal times the collector's come first). Entries without a time keep their
+    place at the end rather than being dropped."""
+    items = [dict(a) for a in collector] + [dict(f) for f in faults]
+
+    def when(a: Mapping[str, Any]) -> float:
+        v = _value(a.get("at", a.get("time")))
+        return math.inf if v is None else v
+
+    return sorted(items, key=when)

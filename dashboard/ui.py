@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from dashboard import fmt
+from dashboard import data, fmt
 from dashboard.client import (
     DEFAULT_COLLECTOR,
     DEFAULT_DEMO_CONTROL,
@@ -153,6 +153,24 @@ def visibility(url: str, group: str, params: tuple[tuple[str, Any], ...]) -> dic
 @st.cache_data(ttl=5.0, show_spinner=False)
 def probes(url: str, start: float, end: float) -> dict[str, Any]:
     return collector(url).probes(start, end)
+
+
+@st.cache_data(ttl=2.0, show_spinner=False)
+def fault_history(url: str, since: float) -> list[dict[str, Any]]:
+    return demo_client(url).fault_history(since)
+
+
+def demo_fault_notes(group: str, start: float, end: float) -> list[dict[str, Any]]:
+    """The demo's injected faults on ``group`` in ``[start, end]`` as annotations; none
+    when the demo control API does not answer (or predates the fault history)."""
+    url = config().demo_control
+    if not demo_available(url):
+        return []
+    try:
+        faults = fault_history(url, float(int(start)))  # whole seconds: a stabler cache key
+    except ApiError:
+        return []
+    return data.fault_annotations(faults, group, start, end)
 
 
 @st.cache_data(ttl=3.0, show_spinner=False)

@@ -13,6 +13,8 @@ in-process, so a dashboard can start, re-rate and stop traffic.
   -> ``{"ok", "message", "in_effect"}``
 - ``POST /demo/load`` ``{"rate": 20}`` (start, or change the rate) and
   ``POST /demo/load/stop`` -> ``{"ok": true, "load": {...}}``
+- ``GET  /demo/faults/history[?since=epoch_s]`` -> ``{"faults": [...]}``: the last
+  ``FAULT_HISTORY_MAX`` faults applied, oldest first (see ``FaultHistory``)
 
 Unknown projection -> 404 ``{"error"}``; a bad body -> 422 ``{"error"}`` naming the
 field. A crash that cannot land (the child is restarting and did not come up within
@@ -21,9 +23,11 @@ field. A crash that cannot land (the child is restarting and did not come up wit
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated
 
@@ -43,6 +47,7 @@ from demo_system.topics import PROJECTIONS, Names
 ACK_WAIT_S = 2.0  # how long a fault waits for the projection to say "in effect"
 CRASH_WAIT_S = 10.0  # how long a crash waits for a restarting projection to come up
 REBALANCE_WAIT_S = 15.0  # how long a rebalance waits for the extra member's partitions
+FAULT_HISTORY_MAX = 1000  # faults kept in memory; the oldest go first
 
 
 class Strict(BaseModel):
@@ -60,6 +65,48 @@ class RebalanceBody(Strict):
 class LoadBody(Strict):
     rate: Annotated[StrictInt | StrictFloat, Field(gt=0, le=5000)]  # commands per second
     accounts: Annotated[StrictInt, Field(ge=1, le=10_000)] = 100  # used when starting
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRecord:
+    """One fault the control API applied (or asked for: ``in_effect`` false when the
+    projection did not confirm in time, e.g. while it restarts).
+
+    ``time`` is epoch seconds when the request arrived; ``projection`` is None for
+    ``poison``, which reaches every projection; ``groups`` are the consumer groups it
+    concerns (the projection's, or every projection's for poison), so a dashboard can put
+    it on the right charts without knowing the demo's prefix.
+    """
+
+    time: float
+    projection: str | None
+    kind: str  # slow, pause, resume, crash, poison, rebalance
+    detail: str
+    in_effect: bool
+    groups: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "groups": list(self.groups)}
+
+
+class FaultHistory:
+    """The last ``limit`` faults, oldest first; thread-safe (the API serves requests on
+    a thread pool). In memory only: a restarted supervisor starts a new history."""
+
+    def __init__(self, limit: int = FAULT_HISTORY_MAX) -> None:
+        self._items: deque[FaultRecord] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def add(self, record: FaultRecord) -> None:
+        with self._lock:
+            self._items.append(record)
+
+    def since(self, since: float | None = None) -> list[FaultRecord]:
+        """Records with ``time >= since`` (all when None), oldest first (sorted: a fault
+        that waited for its acknowledgement is added after a quicker, later one)."""
+        with self._lock:
+            items = sorted(self._items, key=lambda r: r.time)
+        return items if since is None else [r for r in items if r.time >= since]
 
 
 @dataclass
@@ -122,6 +169,24 @@ class DemoControl:
         self.supervisor, self.bootstrap, self.names = supervisor, bootstrap, names
         self.data_dir, self.command_api, self.query_api = Path(data_dir), command_api, query_api
         self.load = Load(command_api)
+        self.history = FaultHistory()
+
+    def record(
+        self, at: float, projection: str | None, kind: str, body: dict, detail: str = ""
+    ) -> None:
+        """Remember a fault whose answer is ``body`` (its message is the detail)."""
+        groups = (
+            (self.names.projection_group(projection),)
+            if projection
+            else tuple(self.names.projection_group(p) for p in PROJECTIONS)
+        )
+        self.history.add(
+            FaultRecord(
+                time=at, projection=projection, kind=kind,
+                detail=detail or str(body.get("message") or ""),
+                in_effect=bool(body.get("in_effect")), groups=groups,
+            )
+        )  # fmt: skip
 
     def status(self) -> dict:
         processes = self.supervisor.status()
@@ -144,8 +209,10 @@ class DemoControl:
             "query_api": self.query_api,
         }
 
-    def control(self, projection: str, what: str, **settings: object) -> dict:
-        """Write control settings and wait (bounded) until the projection applies them."""
+    def control(self, projection: str, kind: str, what: str, **settings: object) -> dict:
+        """Write control settings and wait (bounded) until the projection applies them;
+        the fault goes into the history as ``kind`` (slow, pause, resume)."""
+        at = time.time()
         process = faults.process_name(projection)
         faults.set_control(self.data_dir, process, **settings)
         started = time.monotonic()
@@ -157,16 +224,21 @@ class DemoControl:
             message = f"{what}: asked; {process} is restarting and applies it when it starts"
         else:
             message = f"{what}: asked; {process} did not confirm within {ACK_WAIT_S:.0f} s"
-        return {"ok": True, "message": message, "in_effect": in_effect}
+        body = {"ok": True, "message": message, "in_effect": in_effect}
+        self.record(at, projection, kind, body)
+        return body
 
     def crash(self, projection: str) -> JSONResponse:
+        at = time.time()
         result = self.supervisor.crash(faults.process_name(projection), CRASH_WAIT_S)
         body = {"ok": result.landed, "message": result.message, "in_effect": result.landed}
-        if result.landed:
+        if result.landed:  # a crash that could not land (409) was not applied: no record
+            self.record(at, projection, "crash", body)
             return JSONResponse(body)
         return JSONResponse({**body, "error": result.message}, status_code=409)
 
     def rebalance(self, projection: str, seconds: float) -> dict:
+        at = time.time()
         taken = threading.Event()
         held: list[int] = []
         thread = threading.Thread(
@@ -182,12 +254,20 @@ class DemoControl:
             message = f"extra consumer joined {group} and holds partitions for {seconds:g} s"
         else:
             message = f"extra consumer joining {group}; no partitions assigned to it yet"
-        return {"ok": True, "message": message, "in_effect": in_effect}
+        body = {"ok": True, "message": message, "in_effect": in_effect}
+        self.record(at, projection, "rebalance", body)
+        return body
 
     def poison(self) -> dict:
+        at = time.time()
         faults.poison(self.bootstrap, self.names)
         message = f"poison record produced to {self.names.events}; projections dead-letter it"
-        return {"ok": True, "message": message, "in_effect": True}
+        body = {"ok": True, "message": message, "in_effect": True}
+        self.record(at, None, "poison", body)
+        return body
+
+    def fault_history(self, since: float | None) -> dict:
+        return {"faults": [r.to_json() for r in self.history.since(since)]}
 
 
 def _dead_letters(path: Path) -> int | None:
@@ -200,6 +280,23 @@ def _dead_letters(path: Path) -> int | None:
         return None
     finally:
         db.close()
+
+
+def _since(raw: str | None) -> float | JSONResponse | None:
+    """``?since=`` as epoch seconds, or a 422 naming the parameter."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        error = f"since: expected epoch seconds (a finite number, e.g. 1700000000.5), got {raw!r}"
+        return JSONResponse(
+            status_code=422,
+            content={"error": error, "errors": [{"field": "since", "message": error}]},
+        )
+    return value
 
 
 def create_app(control: DemoControl) -> FastAPI:
@@ -227,21 +324,28 @@ def create_app(control: DemoControl) -> FastAPI:
     def status():
         return control.status()
 
+    @app.get("/demo/faults/history")
+    def fault_history(since: str | None = None):
+        when = _since(since)
+        if isinstance(when, JSONResponse):
+            return when
+        return control.fault_history(when)
+
     @app.post("/demo/faults/poison")
     def poison():
         return control.poison()
 
     @app.post("/demo/faults/{projection}/slow")
     def slow(projection: str, body: SlowBody):
-        return control.control(known(projection), f"slow {body.ms} ms", slow_ms=body.ms)
+        return control.control(known(projection), "slow", f"slow {body.ms} ms", slow_ms=body.ms)
 
     @app.post("/demo/faults/{projection}/pause")
     def pause(projection: str):
-        return control.control(known(projection), "pause", paused=True)
+        return control.control(known(projection), "pause", "pause", paused=True)
 
     @app.post("/demo/faults/{projection}/resume")
     def resume(projection: str):
-        return control.control(known(projection), "resume", paused=False, slow_ms=0)
+        return control.control(known(projection), "resume", "resume", paused=False, slow_ms=0)
 
     @app.post("/demo/faults/{projection}/crash")
     def crash(projection: str):

@@ -205,6 +205,7 @@ def history() -> None:
         notes = ui.annotations(url, start, end, group)
     except ApiError:
         notes = []
+    notes = data.merge_annotations(notes, ui.demo_fault_notes(group, start, end))
 
     def frame(key: str):
         return data.series_frame(answers.get(key), tz)

@@ -162,3 +162,53 @@ def test_bad_load_body_and_bad_json_are_422(demo: SupervisedDemo) -> None:
     assert (
         response.json()["error"] == "body is not valid JSON: Expecting value at line 1, column 10"
     )
+
+
+def faults_since(demo: SupervisedDemo, since: float) -> list[dict]:
+    response = demo.control.get("/demo/faults/history", params={"since": since})
+    assert response.status_code == 200, response.text
+    return response.json()["faults"]
+
+
+def test_fault_history_lists_the_faults_applied(demo: SupervisedDemo) -> None:
+    started = time.time()
+    for fault in ("pause", "resume"):
+        assert demo.fault(f"balances/{fault}").json()["in_effect"]
+    assert demo.fault("activity/slow", {"ms": 5}).json()["in_effect"]
+    assert demo.fault("activity/resume").json()["in_effect"]
+    assert demo.fault("poison").json()["ok"]
+    assert demo.fault("nope/pause").status_code == 404  # refused: not a fault applied
+    finished = time.time()
+    history = faults_since(demo, started)
+    assert [(f["kind"], f["projection"]) for f in history] == [
+        ("pause", "balances"), ("resume", "balances"), ("slow", "activity"),
+        ("resume", "activity"), ("poison", None),
+    ]  # fmt: skip
+    times = [f["time"] for f in history]
+    assert times == sorted(times) and started <= times[0] and times[-1] <= finished
+    pause = history[0]
+    assert pause["in_effect"] is True and pause["detail"].startswith("pause: in effect")
+    assert pause["groups"] == [f"{demo.prefix}bank-balances"]
+    assert history[2]["detail"].startswith("slow 5 ms")
+    assert history[4]["groups"] == [f"{demo.prefix}bank-balances", f"{demo.prefix}bank-activity"]
+    # since filters by time; without it, the whole (bounded) history, oldest first
+    assert faults_since(demo, times[2]) == history[2:]
+    assert faults_since(demo, finished + 1) == []
+    everything = demo.control.get("/demo/faults/history").json()["faults"]
+    assert everything[-5:] == history
+
+
+@pytest.mark.parametrize("since", ["yesterday", "nan", "inf"])
+def test_fault_history_rejects_a_bad_since(demo: SupervisedDemo, since: str) -> None:
+    response = demo.control.get("/demo/faults/history", params={"since": since})
+    assert response.status_code == 422 and response.json()["error"].startswith("since: ")
+
+
+def test_fault_history_is_bounded_oldest_first() -> None:
+    from demo_system.control_api import FaultHistory, FaultRecord
+
+    history = FaultHistory(limit=3)
+    for t in (5.0, 1.0, 2.0, 4.0, 3.0):  # added out of order, as slow acknowledgements do
+        history.add(FaultRecord(t, "balances", "pause", "", True, ("bank-balances",)))
+    assert [r.time for r in history.since()] == [2.0, 3.0, 4.0]  # the 3 last added, sorted
+    assert [r.time for r in history.since(3.0)] == [3.0, 4.0]

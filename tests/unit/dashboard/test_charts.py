@@ -87,6 +87,25 @@ def test_lag_over_time_gaps_units_and_annotations():
     assert len(fig.layout.shapes) == 2
 
 
+def test_injected_faults_are_their_own_markers():
+    notes = [
+        {"at": 1_700_000_010.0, "kind": "status_change", "group": "g", "message": "OK -> WARN"},
+        {"at": 1_700_000_012.0, "kind": "fault", "group": "g", "message": "fault: pause balances",
+         "detail": "pause: in effect on projection-balances after 0.05 s"},
+    ]  # fmt: skip
+    fig = charts.lag_over_time({"g": frame([1.0, 2.0])}, {"g": frame([1, 2])}, notes, TZ)
+    events = [t for t in fig.data if t.name == "events"]
+    faults = [t for t in fig.data if t.name == "injected faults"]
+    assert len(events) == 1 and len(events[0].x) == 1
+    assert len(faults) == 1 and len(faults[0].x) == 1
+    assert faults[0].marker.symbol == "diamond" and events[0].marker.symbol == "triangle-down"
+    assert faults[0].hovertext[0].startswith("fault: pause balances<br>pause: in effect")
+    assert "UTC" in faults[0].hovertext[0]
+    assert len(fig.layout.shapes) == 1  # the fault explains the chart: a line; OK -> WARN not
+    only_collector = charts.lag_over_time({"g": frame([1.0])}, {"g": frame([1])}, notes[:1], TZ)
+    assert not [t for t in only_collector.data if t.name == "injected faults"]
+
+
 def test_seconds_ticks_read_as_durations():
     values, labels = charts.seconds_ticks(200)
     assert values[0] == 0 and values[-1] >= 200

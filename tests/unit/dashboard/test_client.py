@@ -57,7 +57,25 @@ ROUTES: dict[str, tuple[int, object]] = {
         },
     ),
     "/metrics": (200, METRICS),
+    "/demo/faults/history": (
+        200,
+        {
+            "faults": [
+                {
+                    "time": 1.0,
+                    "projection": "balances",
+                    "kind": "pause",
+                    "detail": "x",
+                    "in_effect": True,
+                    "groups": ["bank-balances"],
+                }
+            ]
+        },
+    ),
 }
+
+
+SERVERS: list[ThreadingHTTPServer] = []
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -81,6 +99,7 @@ class Handler(BaseHTTPRequestHandler):
 def server() -> Iterator[str]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.seen = []  # type: ignore[attr-defined]
+    SERVERS.append(httpd)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -173,3 +192,15 @@ def test_urls_are_checked():
     assert parse_url_list("", "x:3") == ["http://x:3"]
     with pytest.raises(ValueError, match=r"expected e\.g\. http://127\.0\.0\.1:9477"):
         normalize_url("ftp://x")
+
+
+def test_demo_fault_history_sends_since(server):
+    faults = DemoClient(server).fault_history(since=1700000000.5)
+    assert faults[0]["kind"] == "pause" and faults[0]["groups"] == ["bank-balances"]
+    assert any(p == "/demo/faults/history?since=1700000000.5" for p in server_seen())
+    with pytest.raises(EndpointMissing, match="/demo/faults/history"):
+        DemoClient(server + "/older").fault_history()
+
+
+def server_seen() -> list[str]:
+    return [p for h in SERVERS for p in h.seen]

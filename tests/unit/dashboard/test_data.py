@@ -127,3 +127,53 @@ def test_fault_words_keep_the_injected_fault_apart_from_the_status():
     assert data.fault_words({"running": True, "paused": True, "in_effect": False}) == (
         "PAUSED (requested)",
     )
+
+
+FAULTS = [
+    {"time": 100.0, "projection": "balances", "kind": "pause", "detail": "pause: in effect",
+     "in_effect": True, "groups": ["t1-bank-balances"]},
+    {"time": 110.0, "projection": "activity", "kind": "crash", "detail": "killed",
+     "in_effect": True, "groups": ["t1-bank-activity"]},
+    {"time": 120.0, "projection": None, "kind": "poison", "detail": "poison record",
+     "in_effect": True, "groups": ["t1-bank-balances", "t1-bank-activity"]},
+    {"time": 130.0, "projection": "balances", "kind": "slow", "detail": "asked",
+     "in_effect": False, "groups": ["t1-bank-balances"]},
+    {"time": 999.0, "projection": "balances", "kind": "resume", "detail": "later",
+     "in_effect": True, "groups": ["t1-bank-balances"]},
+    {"time": None, "projection": "balances", "kind": "resume", "groups": ["t1-bank-balances"]},
+]  # fmt: skip
+
+
+def test_fault_annotations_pick_the_group_and_the_window():
+    notes = data.fault_annotations(FAULTS, "t1-bank-balances", 50.0, 500.0)
+    assert [n["message"] for n in notes] == [
+        "fault: pause balances", "fault: poison", "fault: slow balances (not confirmed)",
+    ]  # fmt: skip
+    assert all(n["kind"] == data.FAULT_KIND and n["group"] == "t1-bank-balances" for n in notes)
+    assert [n["at"] for n in notes] == [100.0, 120.0, 130.0]
+    assert notes[0]["detail"] == "pause: in effect"
+    assert data.fault_annotations(FAULTS, "t1-bank-command-handler", 0, 1e9) == []
+    assert data.fault_annotations(FAULTS, "bank-balances", 0, 1e9) == []  # another prefix
+
+
+def test_fault_annotations_without_groups_use_the_demo_names():
+    older = [{**f, "groups": None} for f in FAULTS[:3]]
+    older = [{k: v for k, v in f.items() if k != "groups"} for f in older]
+    balances = data.fault_annotations(older, "t1-bank-balances", 0, 1e9)
+    assert [n["message"] for n in balances] == ["fault: pause balances", "fault: poison"]
+    handler = data.fault_annotations(older, "t1-bank-command-handler", 0, 1e9)
+    assert handler == []
+
+
+def test_merge_annotations_oldest_first_collector_first_on_ties():
+    collector = [
+        {"at": 120.0, "kind": "status_change", "group": "g", "message": "OK -> WARN"},
+        {"at": 90.0, "kind": "collector_start", "group": None, "message": "started"},
+    ]
+    faults = data.fault_annotations(FAULTS, "t1-bank-balances", 0, 500)
+    merged = data.merge_annotations(collector, faults)
+    assert [(n["at"], n["kind"]) for n in merged] == [
+        (90.0, "collector_start"), (100.0, "fault"), (120.0, "status_change"),
+        (120.0, "fault"), (130.0, "fault"),
+    ]  # fmt: skip
+    assert data.merge_annotations(collector, []) == sorted(collector, key=lambda n: n["at"])
