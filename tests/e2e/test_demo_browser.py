@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -38,6 +39,16 @@ def stage_status(page, group: str) -> str | None:
         if match:
             return match.group(0)
     return None
+
+
+def fault_markers(page) -> list[str]:
+    """Hover texts of the "injected faults" markers of every chart on the page (read
+    from the drawn Plotly figures: the markers' hover text is only in the DOM on hover)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(
+            el => (el.data || []).filter(t => t.name === 'injected faults')
+                                 .flatMap(t => t.hovertext || []))"""
+    )
 
 
 def test_pause_button_turns_the_projection_bad_on_the_overview(
@@ -83,6 +94,16 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         assert failures(page) == []
         settle(page, 1)
         page.screenshot(path=str(screenshots / "overview-fault.png"), full_page=True)
+
+        # the Group page of the paused projection marks the injected fault on its chart
+        page.goto(f"{dashboard.url}/group?{urlencode({'group': balances, 'cluster': 'local'})}")
+        wait_drawn(page, 1)
+        wait_until(lambda: any(t.startswith("fault: pause balances") for t in fault_markers(page)),
+                   30, "a 'fault: pause balances' marker on the Group page")  # fmt: skip
+        assert page.locator(".legendtext", has_text="injected faults").count() >= 1
+        assert failures(page) == []
+        settle(page, 1)
+        page.screenshot(path=str(screenshots / "group-fault.png"), full_page=True)
     finally:
         demo.control.post("/demo/faults/balances/resume")
         demo.control.post("/demo/load/stop")
