@@ -65,6 +65,16 @@ def _time_axis_title(tz: ZoneInfo) -> str:
     return f"time ({tz.key}; hover shows UTC)"
 
 
+Window = tuple[float, float]  # epoch seconds (start, end) every time chart of a page shows
+
+
+def _time_window(fig: go.Figure, window: Window | None, tz: ZoneInfo) -> None:
+    """The same x range on every time chart of a page, so that one moment (a fault
+    marker) sits at the same place in each; None: Plotly fits the data."""
+    if window is not None:
+        fig.update_xaxes(range=list(times([float(window[0]), float(window[1])], tz)))
+
+
 def empty_figure(message: str, height: int = 220) -> go.Figure:
     """A figure that says why there is nothing to draw (instead of an empty axis)."""
     fig = _base(height=height)
@@ -80,8 +90,10 @@ def empty_figure(message: str, height: int = 220) -> go.Figure:
 # --- pipeline ------------------------------------------------------------------------
 
 
-def short(name: str, limit: int = 28) -> str:
-    """Middle-truncated name for a box (``t-demo-1234…bank-balances``); hover has it all."""
+def short(name: str, limit: int = 24) -> str:
+    """Middle-truncated name for a box (``t-demo-1234…bank-balances``); hover has it all.
+    24 characters at 11 px fit inside a box on a 1280 px wide page (28 overflowed the box
+    edge, white on white: "t-" and the last letter were lost)."""
     if len(name) <= limit:
         return name
     keep = limit - 1
@@ -93,7 +105,8 @@ def _node_text(title: str, stage: Mapping[str, Any] | None) -> str:
         return f"<b>{title}</b>"
     status = stage.get("status") or "UNKNOWN"
     return (
-        f"<b>{title}</b><br>{short(str(stage.get('group')))}<br><b>{status}</b>"
+        f"<b>{title}</b><br><span style='font-size:11px'>{short(str(stage.get('group')))}"
+        f"</span><br><b>{status}</b>"
         f" · {fmt.seconds(stage.get('staleness_s'))} · lag {fmt.count(stage.get('offset_lag'))}"
     )
 
@@ -124,7 +137,8 @@ def pipeline_flow(pipeline: Mapping[str, Any]) -> go.Figure:
         boxes.append((x, y, _node_text(title, stage), fill, fill, hover))
 
     def topic_box(x: float, y: float, title: str, name: str) -> None:
-        boxes.append((x, y, f"<b>{title}</b><br>{short(name)}", "#FFFFFF", "#9AA5B1", name))
+        label = f"<b>{title}</b><br><span style='font-size:11px'>{short(name)}</span>"
+        boxes.append((x, y, label, "#FFFFFF", "#9AA5B1", name))
 
     topic_box(columns[0], mid, "commands", str(pipeline.get("commands_topic") or "?"))
     group_box(columns[1], mid, "command handler", pipeline.get("handler") or {})
@@ -263,6 +277,7 @@ def lag_over_time(
     annotations: Sequence[Mapping[str, Any]],
     tz: ZoneInfo,
     title: str = "",
+    window: Window | None = None,
 ) -> go.Figure:
     """Staleness (top, seconds) and offset lag (bottom, records) over time.
 
@@ -304,10 +319,13 @@ def lag_over_time(
     fig.update_xaxes(title_text=_time_axis_title(tz), row=2, col=1)
     fig.update_layout(hovermode="closest")
     _annotation_markers(fig, annotations, tz)
+    _time_window(fig, window, tz)
     return fig
 
 
-def rates(consume: pd.DataFrame, produce: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
+def rates(
+    consume: pd.DataFrame, produce: pd.DataFrame, tz: ZoneInfo, window: Window | None = None
+) -> go.Figure:
     """Consume vs produce rate (offsets per second); the gap between them is the trend."""
     fig = _base("consume vs produce rate", height=300)
     for frame, name, color, dash in (
@@ -324,10 +342,11 @@ def rates(consume: pd.DataFrame, produce: pd.DataFrame, tz: ZoneInfo) -> go.Figu
         )  # fmt: skip
     fig.update_yaxes(title_text="rate (records/s)")
     fig.update_xaxes(title_text=_time_axis_title(tz))
+    _time_window(fig, window, tz)
     return fig
 
 
-def eta_over_time(eta: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
+def eta_over_time(eta: pd.DataFrame, tz: ZoneInfo, window: Window | None = None) -> go.Figure:
     """Time to catch up; gaps where the group is not catching up (ETA undefined)."""
     title = "ETA to catch up (gap = not catching up)"
     if eta["value"].dropna().empty:
@@ -347,10 +366,13 @@ def eta_over_time(eta: pd.DataFrame, tz: ZoneInfo) -> go.Figure:
     )  # fmt: skip
     _seconds_axis(fig, list(eta["value"].dropna()), "ETA")
     fig.update_xaxes(title_text=_time_axis_title(tz))
+    _time_window(fig, window, tz)
     return fig
 
 
-def partition_heatmap(heatmap: Mapping[str, Any], tz: ZoneInfo) -> go.Figure:
+def partition_heatmap(
+    heatmap: Mapping[str, Any], tz: ZoneInfo, window: Window | None = None
+) -> go.Figure:
     """Partition x time matrix (``/api/v1/heatmap`` shape) with a sequential,
     colour-blind-safe scale; missing cells show the grey background (a gap)."""
     rows = list(heatmap.get("rows") or [])
@@ -379,6 +401,7 @@ def partition_heatmap(heatmap: Mapping[str, Any], tz: ZoneInfo) -> go.Figure:
     fig.update_layout(plot_bgcolor=GAP, hovermode="closest")
     fig.update_yaxes(title_text="topic[partition]", autorange="reversed", type="category")
     fig.update_xaxes(title_text=_time_axis_title(tz), showgrid=False)
+    _time_window(fig, window, tz)
     return fig
 
 

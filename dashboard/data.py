@@ -421,3 +421,21 @@ def merge_annotations(
         return math.inf if v is None else v
 
     return sorted(items, key=when)
+
+
+def shown_window(
+    answers: Iterable[Mapping[str, Any] | Exception | None], start: float, end: float
+) -> tuple[float, float]:
+    """The time range every chart of a group page shows: ``[start, end]``, narrowed at
+    the start to the earliest known value of any series (a young group's 1 h view would
+    otherwise be a sliver at the right). Answers that are errors or have no known value
+    are ignored; with no value at all, ``(start, end)``."""
+    first = math.inf
+    for answer in answers:
+        if not isinstance(answer, Mapping):
+            continue
+        for point in answer.get("points") or ():
+            if len(point) > 1 and _value(point[1]) is not None and _value(point[0]) is not None:
+                first = min(first, float(point[0]))
+                break  # points are ascending: the first known value is the earliest
+    return (max(start, first), end) if math.isfinite(first) and first < end else (start, end)

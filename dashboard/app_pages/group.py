@@ -219,18 +219,19 @@ def history() -> None:
     title = f"{group}: staleness and offset lag per {view}"
     if view == "partition" and len(detail.get("partitions") or []) > MAX_PARTITION_LINES:
         title += f" (worst {MAX_PARTITION_LINES} partitions)"
-    st.plotly_chart(charts.lag_over_time(staleness, lag, notes, tz, title), key="lag")
+    shown = data.shown_window(answers.values(), start, end)  # one x range for every chart
+    st.plotly_chart(charts.lag_over_time(staleness, lag, notes, tz, title, shown), key="lag")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(
-            charts.rates(frame("consume_rate|group"), frame("produce_rate|group"), tz),
+            charts.rates(frame("consume_rate|group"), frame("produce_rate|group"), tz, shown),
             key="rates",
         )
     with right:
-        st.plotly_chart(charts.eta_over_time(frame("eta_s|group"), tz), key="eta")
+        st.plotly_chart(charts.eta_over_time(frame("eta_s|group"), tz, shown), key="eta")
     heat = heatmap(detail, start, end)
     if heat is not None:
-        st.plotly_chart(charts.partition_heatmap(heat, tz), key="heatmap")
+        st.plotly_chart(charts.partition_heatmap(heat, tz, shown), key="heatmap")
 
 
 def heatmap(detail: dict[str, Any], start: float, end: float) -> dict[str, Any] | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts, data, fmt
@@ -60,7 +61,7 @@ def test_long_names_are_shortened_in_boxes_but_whole_on_hover():
     long = "t-dashdemo-e8f44bed-bank-balances-and-more"
     pipeline = {**PIPELINE, "projections": [{**PIPELINE["projections"][0], "group": long}]}
     fig = charts.pipeline_flow(pipeline)
-    assert charts.short(long) in annotation_texts(fig) and len(charts.short(long)) == 28
+    assert charts.short(long) in annotation_texts(fig) and len(charts.short(long)) == 24
     assert any(long in h for h in fig.data[0].hovertext)
 
 
@@ -230,3 +231,16 @@ def test_every_builder_uses_the_template():
     for fig in figs:
         assert fig.layout.template.layout.font.family.startswith("Inter")
     assert TEMPLATE_NAME == "lagwatch"
+
+
+def test_time_charts_share_the_window():
+    window = (1_700_000_000.0, 1_700_000_600.0)
+    expected = [str(t) for t in data.times(list(window), TZ)]
+    figs = [
+        charts.lag_over_time({"g": frame([1.0, 2.0])}, {"g": frame([1, 2])}, [], TZ, "", window),
+        charts.rates(frame([1.0, 2.0]), frame([2.0, 1.0]), TZ, window),
+        charts.eta_over_time(frame([3.0, 4.0]), TZ, window),
+    ]
+    for fig in figs:
+        assert [str(pd.Timestamp(t)) for t in fig.layout.xaxis.range] == expected
+    assert charts.rates(frame([1.0]), frame([1.0]), TZ).layout.xaxis.range is None

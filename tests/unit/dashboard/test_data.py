@@ -177,3 +177,16 @@ def test_merge_annotations_oldest_first_collector_first_on_ties():
         (120.0, "fault"), (130.0, "fault"),
     ]  # fmt: skip
     assert data.merge_annotations(collector, []) == sorted(collector, key=lambda n: n["at"])
+
+
+def test_shown_window_starts_at_the_first_known_value():
+    answers = [
+        {"points": [[100.0, None], [130.0, 2.0], [140.0, 3.0]]},
+        {"points": [[120.0, 1.0]]},
+        None,
+        ValueError("an ApiError stands here"),
+    ]
+    assert data.shown_window(answers, 0.0, 200.0) == (120.0, 200.0)
+    assert data.shown_window(answers, 125.0, 200.0) == (125.0, 200.0)  # never before start
+    assert data.shown_window([{"points": [[1.0, None]]}], 0.0, 200.0) == (0.0, 200.0)
+    assert data.shown_window([], 0.0, 200.0) == (0.0, 200.0)
