@@ -19,7 +19,8 @@ def test_probes_are_off_unless_configured() -> None:
 def test_the_demo_config_ships_a_probe_of_the_balances_read_model() -> None:
     probe = load_settings(ROOT / "deploy" / "lagwatch.demo.toml", env={}).probes[0]
     assert probe.target == "bank-balances" and probe.command.id_field == "command_id"
-    assert probe.check.url.endswith("/commands/{id}") and probe.check.value == "applied"
+    assert probe.check.url.endswith("/commands/{id}?read_model=balances")
+    assert probe.check.value == "applied"
 
 
 def write(tmp_path: Path, text: str) -> Path:
