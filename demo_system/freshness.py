@@ -79,21 +79,42 @@ class Freshness:
     def staleness(self, checkpoints: dict[int, int], now: float) -> dict:
         """``{"staleness_s": max over partitions or None, "partitions": {p: s}}``.
 
-        A partition whose checkpoint has not been looked up yet reports None (unknown).
+        Under load the checkpoint moves between refreshes (every 0.25 s), so a
+        checkpoint not looked up yet uses the newest lookup of the same partition at an
+        earlier offset, as an upper bound: a record found there is no younger than the
+        first unapplied one (``now - its timestamp``), and "nothing after it" seen at
+        time T means every later record was written after T (``now - T``). Too high by
+        at most the time between the two lookups. A partition with no earlier lookup
+        reports None (unknown), never 0. No Kafka call here: answers never wait.
         """
         per_partition: dict[int, float | None] = {}
         with self._lock:
             for p in self.partitions:
-                key = (p, checkpoints.get(p, OFFSET_BEGINNING))
+                offset = checkpoints.get(p, OFFSET_BEGINNING)
+                key = (p, offset)
                 if key in self._first_ts:
-                    per_partition[p] = round(max(0.0, now - self._first_ts[key] / 1000), 3)
+                    ts = self._first_ts[key]
                 elif key in self._at_end:
                     per_partition[p] = 0.0
+                    continue
                 else:
-                    per_partition[p] = None
+                    ts = self._bound_before(p, offset)
+                per_partition[p] = None if ts is None else round(max(0.0, now - ts / 1000), 3)
         known = [s for s in per_partition.values() if s is not None]
         worst = max(known) if known and len(known) == len(per_partition) else None
         return {"staleness_s": worst, "partitions": per_partition}
+
+    def _bound_before(self, partition: int, offset: int) -> float | None:
+        """Epoch ms no later than the first unapplied record at ``offset``, from the
+        newest lookup of ``partition`` at an earlier offset (None: none). Call locked."""
+        best: tuple[int, float] | None = None
+        for (p, o), ts in self._first_ts.items():
+            if p == partition and o < offset and (best is None or o > best[0]):
+                best = (o, ts)
+        for (p, o), seen_at in self._at_end.items():
+            if p == partition and o < offset and (best is None or o >= best[0]):
+                best = (o, seen_at * 1000)  # nothing after o at seen_at: later records are newer
+        return None if best is None else best[1]
 
     def close(self) -> None:
         self.consumer.close()

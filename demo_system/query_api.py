@@ -36,7 +36,6 @@ PROCESS = "query-api"
 Query = Callable[[sqlite3.Connection | None], object]  # None: the DB does not exist yet
 REFRESH_S = 0.25  # how often staleness is re-measured while someone is reading
 WATCH_S = 60.0  # ... for this long after the last read
-ANSWER_LOOKUP_S = 0.5  # a request waits at most this long for its own checkpoint
 
 
 class Reader:
@@ -91,17 +90,7 @@ class Reader:
         self._watched_until = time.monotonic() + WATCH_S
         result, checkpoints, event_time = self.read(projection, query)
         now = time.time()
-        freshness = self.freshness[projection]
-        stale = freshness.staleness(checkpoints, now)
-        if stale["staleness_s"] is None and checkpoints:
-            # Under load the checkpoint moves between background refreshes, so look up
-            # this answer's own checkpoint now (cached per offset: repeated reads at the
-            # same checkpoint cost nothing); unknown stays None if Kafka does not answer.
-            try:
-                freshness.refresh(checkpoints, timeout_s=ANSWER_LOOKUP_S)
-            except Exception as error:
-                print(f"freshness {projection}: {error}", file=sys.stderr)
-            stale = freshness.staleness(checkpoints, now)
+        stale = self.freshness[projection].staleness(checkpoints, now)
         as_of = {
             "read_model": projection,
             "offsets": checkpoints,
