@@ -26,7 +26,7 @@ from collectors.serving import consistency, dashboard_views
 from collectors.serving.consistency import slo_windows_fields
 from collectors.serving.exposition import CONTENT_TYPE, MetricsRenderer
 from collectors.serving.liveness import is_stale, stale_view
-from collectors.serving.params import BadParameter, parse_float, parse_int, parse_time
+from collectors.serving.params import BadParameter, parse_float, parse_int, parse_range
 from collectors.serving.scrape import ScrapeCache
 from collectors.serving.shaping import aggregate_json, group_json, num, partition_json
 from collectors.settings import PipelineSettings
@@ -209,10 +209,7 @@ def _add_group_routes(
         if partition is not None and topic is None:
             raise BadParameter("partition", "needs 'topic' as well")
         now = time.time()
-        end = parse_time("end", params.get("end"), now)
-        start = parse_time("start", params.get("start"), end - 3600)
-        if start >= end:
-            raise BadParameter("start", "must be before 'end'")
+        start, end = parse_range(params, now, 3600)
         step = parse_float("step", params.get("step"))
         try:
             points = store.series(
@@ -244,10 +241,7 @@ def _add_group_routes(
     def annotations(request: Request) -> JSONResponse:
         params = request.query_params
         # The same time forms as /series (epoch seconds or ISO-8601), checked first.
-        end = parse_time("end", params.get("end"), time.time())
-        start = parse_time("start", params.get("start"), end - 86400)
-        if start > end:
-            raise BadParameter("start", "must not be after 'end'")
+        start, end = parse_range(params, time.time(), 86400, allow_empty=True)
         if store is None:
             return JSONResponse({"annotations": []})
         rows = store.annotations(start, end, group=params.get("group") or None)

@@ -27,7 +27,7 @@ from collectors.core.visibility import (
     latency_stats,
     t_visibility,
 )
-from collectors.serving.params import BadParameter, parse_time
+from collectors.serving.params import BadParameter, parse_range
 from collectors.serving.shaping import num
 from collectors.store import consistency as sql
 
@@ -54,10 +54,7 @@ def register(
         topic = params.get("topic") or None
         cluster = params.get("cluster") or None
         now = time.time()
-        end = parse_time("end", params.get("end"), now)
-        start = parse_time("start", params.get("start"), end - 3600)
-        if start >= end:
-            raise BadParameter("start", "must be before 'end'")
+        start, end = parse_range(params, now, 3600)
         if store is None:
             return JSONResponse(NO_STORE, status_code=503)
         values = store.query(
@@ -95,10 +92,7 @@ def register(
     def probes_view(request: Request) -> JSONResponse:
         params = request.query_params
         now = time.time()
-        end = parse_time("end", params.get("end"), now)
-        start = parse_time("start", params.get("start"), end - 3600)
-        if start >= end:
-            raise BadParameter("start", "must be before 'end'")
+        start, end = parse_range(params, now, 3600)
         if not probes:
             return JSONResponse({"probes": []})
         if store is None:

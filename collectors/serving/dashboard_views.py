@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from collectors.core.model import CollectorStats, Snapshot
-from collectors.serving.params import BadParameter, parse_float, parse_time
+from collectors.serving.params import BadParameter, parse_float, parse_range
 from collectors.serving.shaping import num
 from collectors.store import heatmap
 from collectors.store.series import InvalidQuery
@@ -40,10 +40,7 @@ def register(app: FastAPI, provider: SnapshotProvider, store=None) -> None:
             raise BadParameter("group", "required: the consumer group")
         metric = params.get("metric") or "staleness_s"
         now = time.time()
-        end = parse_time("end", params.get("end"), now)
-        start = parse_time("start", params.get("start"), end - 3600)
-        if start >= end:
-            raise BadParameter("start", "must be before 'end'")
+        start, end = parse_range(params, now, 3600)
         cluster = params.get("cluster") or None
         topic = params.get("topic") or None
         try:

@@ -5,6 +5,7 @@ that names the parameter and says what would be right (the app turns it into a 4
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 
 
@@ -55,3 +56,17 @@ def parse_int(name: str, text: str | None) -> int | None:
     if value < 0:
         raise BadParameter(name, "expected a non-negative integer")
     return value
+
+
+def parse_range(
+    params: Mapping[str, str], now: float, default_span_s: float, allow_empty: bool = False
+) -> tuple[float, float]:
+    """``start``/``end`` (epoch seconds or ISO-8601): ``end`` defaults to ``now``,
+    ``start`` to ``default_span_s`` before it. ``start`` must come before ``end`` (or
+    equal it, with ``allow_empty``); otherwise a ``BadParameter`` naming ``start``."""
+    end = parse_time("end", params.get("end"), now)
+    start = parse_time("start", params.get("start"), end - default_span_s)
+    if start > end or (start == end and not allow_empty):
+        problem = "must not be after 'end'" if allow_empty else "must be before 'end'"
+        raise BadParameter("start", problem)
+    return start, end
