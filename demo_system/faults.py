@@ -153,11 +153,15 @@ def rebalance(
     projection: str,
     seconds: float = 10.0,
     taken_event: threading.Event | None = None,
+    join_timeout_s: float = 30.0,
 ) -> int:
-    """Join the projection's group with an extra consumer for ``seconds``, then leave.
+    """Join the projection's group with an extra consumer, hold its partitions for
+    ``seconds`` from the moment it gets them, then leave.
 
-    Returns how many partitions the extra consumer was given; sets ``taken_event`` (if
-    given) as soon as it holds any.
+    Returns how many partitions the extra consumer was given (0 when the group did not
+    hand it any within ``join_timeout_s``: the rebalance waits for every member to
+    rejoin, which a busy machine can make slow); sets ``taken_event`` (if given) as soon
+    as it holds any.
     """
     consumer = Consumer(
         {
@@ -169,18 +173,21 @@ def rebalance(
         }
     )
     taken: set[int] = set()
+    held_since: list[float] = []
 
     def on_assign(c: Consumer, partitions: list) -> None:
         taken.update(tp.partition for tp in partitions)
         c.assign(partitions)
         c.pause(partitions)  # take partitions away, read nothing
-        if taken and taken_event is not None:
-            taken_event.set()
+        if taken and not held_since:
+            held_since.append(time.monotonic())
+            if taken_event is not None:
+                taken_event.set()
 
     consumer.subscribe([names.events], on_assign=on_assign)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + join_timeout_s
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < (held_since[0] + seconds if held_since else deadline):
             consumer.poll(0.2)
     finally:
         consumer.close()

@@ -123,6 +123,16 @@ class DemoStack:
             f"{len(command_ids)} commands visible",
         )
 
+    def wait_processing(self, timeout: float = 60) -> None:
+        """Until a command goes all the way through (API, handler, balances projection).
+
+        A fresh stack on a busy machine can take many seconds to get there: the
+        handler's first ``init_transactions``, every consumer's first group join. A test
+        about steady state starts its clock after this.
+        """
+        (command_id,) = self.send({"type": "open_account", "account_id": "ready-check"})
+        self.wait_visible([command_id], timeout)
+
     def wait_caught_up(self, timeout: float = 60) -> dict:
         """Audit until no read model is behind; returns the last audit."""
 
