@@ -1,4 +1,4 @@
-"""``lagwatch bench collector|metrics|demo``: benchmarks that print numbers and write
+"""``lagwatch bench collector|core|metrics|demo``: benchmarks that print numbers and write
 ``docs/benchmarks.md``. Each benchmark lives in its own module with ``add_arguments``
 and ``run(args) -> int``.
 """
@@ -14,6 +14,10 @@ BENCHMARKS = {
     "collector": (
         "collectors.devtools.bench_collector",
         "collection cycle time over many group-partitions",
+    ),
+    "core": (
+        "collectors.devtools.bench_core",
+        "synthetic: the pure cycle at 1,000,000 group-partitions, no broker",
     ),
     "metrics": ("collectors.devtools.bench_metrics", "/metrics scrape latency"),
     "status": ("collectors.devtools.bench_status", "status accuracy: confusion matrix"),
