@@ -20,6 +20,7 @@ import numpy as np
 
 from collectors.core import kernels, lag
 from collectors.core.kernels import NONE, Bools, Floats, Ints
+from collectors.core.log_summary import Problem
 from collectors.core.model import (
     CommittedOffsets,
     GroupDescription,
@@ -70,7 +71,7 @@ class ClusterCycle:
     groups: list[GroupLag]
     cache_hits: int
     cache_misses: int
-    errors: list[tuple[str, str]]  # (kind, message), secrets already masked
+    errors: list[Problem]  # summarised per cycle in the log; secrets already masked
     visibility: VisibilityBatch | None = None  # passive visibility samples (issue 12)
 
 
@@ -133,7 +134,7 @@ class ClusterCollector:
         """
         if self._reconnect:
             self._renew_clients()
-        errors: list[tuple[str, str]] = []
+        errors: list[Problem] = []
         try:
             listing = self._source.list_groups()
         except Exception as error:
@@ -226,7 +227,7 @@ class ClusterCollector:
         groups: list[str],
         descriptions: dict[str, GroupDescription | str],
         committed: dict[str, CommittedOffsets],
-        errors: list[tuple[str, str]],
+        errors: list[Problem],
     ) -> tuple[dict[str, dict[TopicPart, int | None]], dict[str, str]]:
         """Each group's partitions with their committed offset (None: assigned to a
         member but never committed), and the groups whose offsets could not be read
@@ -238,7 +239,7 @@ class ClusterCollector:
             offsets: Mapping[TopicPart, int | None] = committed[group].offsets
             desc = descriptions.get(group)
             if committed[group].error:
-                errors.append(("offset_fetch", f"{group}: {committed[group].error}"))
+                errors.append(Problem("offset_fetch", committed[group].error, group))
                 if not offsets:
                     # Its partitions as last known, else as assigned now: ERROR rows,
                     # never "no commit" rows with the whole log as lag.
@@ -251,7 +252,7 @@ class ClusterCollector:
                 for tp in desc.assigned - offsets.keys():
                     wanted[group][tp] = None
             elif isinstance(desc, str):
-                errors.append(("describe_group", f"{group}: {desc}"))
+                errors.append(Problem("describe_group", desc, group))
         self._add_uncommitted(wanted, unreadable)
         return wanted, unreadable
 
@@ -556,7 +557,7 @@ def _row_errors(
     unreadable: dict[str, str],
     lp_errors: dict[int, str],
     log_end: Ints,
-    errors: list[tuple[str, str]],
+    errors: list[Problem],
 ) -> dict[int, str]:
     """Error text per ERROR row: the group's offset error, else its partition's
     watermark error (also reported in ``errors`` when the log end is unknown)."""
@@ -572,7 +573,7 @@ def _row_errors(
             out[row] = text
             if log_end[lp] == NONE:
                 part = layout.log_partitions[lp]
-                errors.append(("list_offsets", f"{part.topic}[{part.partition}]: {text}"))
+                errors.append(Problem("list_offsets", text, group, part.topic, part.partition))
     return out
 
 

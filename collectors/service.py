@@ -11,7 +11,6 @@ Threads:
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import deque
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 
 from collectors.consistency import ConsistencyRecorder
 from collectors.core.annotations import cluster_health_change, status_changes
+from collectors.core.log_summary import summarise
 from collectors.core.model import (
     Annotation,
     ClusterHealth,
@@ -35,10 +35,11 @@ from collectors.core.rollup_columns import build_rollups
 from collectors.core.slo import SloCounter, SloRule
 from collectors.cycle import ClusterCollector
 from collectors.kafka.errors import error_text
+from collectors.logs import ALWAYS, repeat_key, throttled
 from collectors.settings import Settings
 from collectors.store.backlog import WriteBacklog
 
-log = logging.getLogger("lagwatch.collector")
+log = throttled("lagwatch.collector")  # a warning repeated every cycle: once a minute
 
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 RECENT_CYCLES = 300
@@ -172,9 +173,13 @@ class CollectorService:
             groups += result.groups
             self._counters.cache_hits += result.cache_hits
             self._counters.cache_misses += result.cache_misses
-            for kind, message in result.errors:
-                self._counters.error(kind)
-                log.warning("%s: %s", kind, message)
+            for problem in result.errors:
+                self._counters.error(problem.kind)
+            # One line per kind and error, not per partition: a broker restart fails
+            # every partition at once (100,000 lines a cycle at 100,000 partitions).
+            for summary in summarise(result.errors):
+                key = repeat_key(cluster.cluster, *summary.key)
+                log.warning("%s: %s", cluster.cluster, summary.line, extra=key)
             annotations += self._set_health(cluster.cluster, True, None)
         annotations += status_changes(self._group_status, groups)
         duration = time.perf_counter() - started
@@ -210,7 +215,7 @@ class CollectorService:
         change = cluster_health_change(now, cluster, before.up if before else None, up, error)
         if change is None:
             return []
-        log.warning("%s: %s", cluster, change.message)
+        log.warning("%s: %s", cluster, change.message, extra=ALWAYS)  # never held back
         return [change]
 
     # --- threads -----------------------------------------------------------------------
