@@ -17,13 +17,16 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 from collectors.core.model import CommittedOffsets
-from collectors.kafka.offsets_log import CommittedOffsetsLog, OffsetsLogUnavailable
+from collectors.kafka.offsets_log import CommittedOffsetsLog, OffsetsLogUnavailable, ReadProgress
 
 log = logging.getLogger(__name__)
 
 CommittedFrom = Literal["auto", "offsets_topic", "admin"]
 
-PROGRESS_EVERY_S = 5.0  # during the first, whole-topic read
+# The first, whole-topic read goes in slices, one per cycle, each twice as long as the
+# one before (up to the request timeout): the first snapshot waits for one short slice
+# only, and few cycles pay for the Admin API meanwhile.
+COLD_FIRST_SLICE_S = 0.5
 
 
 class CommittedOffsetsFromLog:
@@ -44,6 +47,8 @@ class CommittedOffsetsFromLog:
         self._timeout = timeout_s
         self._log: CommittedOffsetsLog | None = None
         self._cold = True  # the next read is the first of a fresh log
+        self._slice = COLD_FIRST_SLICE_S
+        self._cold_started: float | None = None
         self._gave_up = mode == "admin"
 
     @property
@@ -54,7 +59,9 @@ class CommittedOffsetsFromLog:
         """Committed offsets as of now, of every group whose commits the log can show: a
         group stored in a partition of the topic with records past the last stable
         offset is left out (an open transaction, of any producer, hides every later
-        record of its partition), and the caller asks the Admin API for it. A read error
+        record of its partition), and the caller asks the Admin API for it; so is,
+        while the first read of the whole topic goes on (``_cold_read``), a group whose
+        partition was not read up to date yet. A read error
         becomes the error of every group (they read as ERROR, as with a failed
         OffsetFetch). None once the log is not permitted in ``auto`` mode: the caller
         asks the Admin API for all."""
@@ -63,9 +70,10 @@ class CommittedOffsetsFromLog:
             return None
         if self._log is None:
             self._log = self._open_log()
+        report_cold = None
         try:
             if self._cold:
-                self._cold_read(self._log)
+                report_cold = self._cold_read(self._log)
             else:
                 self._log.catch_up(self._timeout)
         except OffsetsLogUnavailable as error:
@@ -81,39 +89,50 @@ class CommittedOffsetsFromLog:
             return {g: CommittedOffsets(g, {}, str(error)) for g in groups}
         # Groups whose partition of the topic has records past its last stable offset
         # (an open transaction hides them) are left out: the caller asks the coordinator.
-        return {
+        out = {
             g: CommittedOffsets(g, self._log.offsets(g))
             for g in groups
             if not self._log.hides_commits_of(g)
         }
+        if report_cold is not None:  # a slice of the cold read: say how far it got
+            report_cold(len(out), len(groups))
+        return out
 
-    def _cold_read(self, offsets_log: CommittedOffsetsLog) -> None:
+    def _cold_read(self, offsets_log: CommittedOffsetsLog) -> Callable[[int, int], None]:
         """The first read takes the whole topic: millions of records on a big cluster,
-        about 3 s per million here. It goes on for as long as records keep arriving,
-        logging its progress every ``PROGRESS_EVERY_S``, so the first snapshot is
-        complete rather than every group reading as ERROR meanwhile; a stretch that
-        brings nothing (broker gone) ends it with that error, and the next cycle
-        resumes where it stopped."""
-        started = time.monotonic()
-        while True:
-            before = offsets_log.records_parsed
-            try:
-                offsets_log.catch_up(min(PROGRESS_EVERY_S, self._timeout))
-                break
-            except OffsetsLogUnavailable as error:
-                if error.permanent or offsets_log.records_parsed == before:
-                    raise
-            log.info(
-                "reading __consumer_offsets: %s records after %.0f s",
-                f"{offsets_log.records_parsed:,}",
-                time.monotonic() - started,
-            )
-        self._cold = False
-        log.info(
-            "committed offsets from __consumer_offsets: %s records read in %.1f s",
-            f"{offsets_log.records_parsed:,}",
-            time.monotonic() - started,
-        )
+        about 3 s of CPU per million here, while OffsetFetch answers 100,000
+        group-partitions in about 1 s. So it goes in slices, one per cycle: after each,
+        the groups of the partitions read up to date come from the log, the others
+        (``hides_commits_of``) from the Admin API, and every value is exact from the
+        first snapshot on. Returns what logs the slice's progress line once the caller
+        knows how many groups the log answered. A slice that cannot even learn its
+        targets (broker gone) raises that error; the next cycle resumes."""
+        if self._cold_started is None:
+            self._cold_started = time.monotonic()
+        done = offsets_log.catch_up(min(self._slice, self._timeout), partial=True)
+        self._slice *= 2
+        elapsed = time.monotonic() - self._cold_started
+        self._cold = not done
+        progress = offsets_log.progress()
+        records = offsets_log.records_parsed
+
+        def report(from_log: int, groups: int) -> None:
+            if done:
+                log.info(
+                    "committed offsets from __consumer_offsets: %s records read in %.1f s",
+                    f"{records:,}",
+                    elapsed,
+                )
+            else:
+                log.info(
+                    "%s; %d of %d groups read from it, the others asked with the Admin "
+                    "API meanwhile",
+                    progress_line(progress, records, elapsed),
+                    from_log,
+                    groups,
+                )
+
+        return report
 
     def close(self) -> None:
         if self._log is not None:
@@ -121,3 +140,27 @@ class CommittedOffsetsFromLog:
                 self._log.close()
             self._log = None
             self._cold = True
+            self._slice = COLD_FIRST_SLICE_S
+            self._cold_started = None
+
+
+def progress_line(progress: ReadProgress, records: int, elapsed_s: float) -> str:
+    """``reading __consumer_offsets: 40% (1.2M records), 3.1 s``. The percentage is of
+    the offsets aimed at, rounded down: 100% only when everything was read (or there
+    was nothing to read)."""
+    if progress.target <= 0:
+        percent = 100
+    else:
+        percent = max(0, min(progress.read, progress.target)) * 100 // progress.target
+    return f"reading __consumer_offsets: {percent}% ({_count(records)} records), {elapsed_s:.1f} s"
+
+
+def _count(n: int) -> str:
+    """999, 12k, 1.2M: three significant figures at most (rounded down, so 999,999
+    records never read as 1.0M)."""
+    if n < 1000:
+        return str(n)
+    if n < 1_000_000:
+        return f"{n // 1000}k"
+    tenths = n // 100_000
+    return f"{tenths // 10}.{tenths % 10}M" if tenths < 100 else f"{n // 1_000_000}M"

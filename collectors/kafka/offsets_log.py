@@ -42,6 +42,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -69,6 +70,23 @@ _PERMANENT = frozenset({KafkaError.TOPIC_AUTHORIZATION_FAILED})
 _WAIT_SLICE_S = 0.02
 
 _EMPTY: Mapping[TopicPart, int] = MappingProxyType({})
+
+# librdkafka's fetch and queue sizes for this reader (its records are ~100 bytes).
+_FETCH_BOUNDS = {
+    "queued.min.messages": 5000,  # per partition; default 100,000
+    "queued.max.messages.kbytes": 4096,  # whole queue; default 65,536
+    "fetch.max.bytes": 2 * 1024 * 1024,  # per fetch response; default 50 MB
+    "max.partition.fetch.bytes": 256 * 1024,  # default 1 MB
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReadProgress:
+    """How far the last ``catch_up`` got: offsets read of the offsets it aimed at
+    (summed over the partitions of the topic; both 0 before any target is known)."""
+
+    read: int
+    target: int
 
 
 class OffsetsLogUnavailable(RuntimeError):
@@ -123,10 +141,17 @@ class CommittedOffsetsLog:
                 # queue: the default 1 s back-off when the queue is full leaves the
                 # fetcher idle most of the time (5 s instead of 2 s for 1M records).
                 "fetch.queue.backoff.ms": 10,
+                # Bounded prefetch: by default librdkafka keeps up to 100,000 messages
+                # per partition (and 64 MB) queued, so a cold read of a big topic held
+                # ~130 MB more than Python ever needs at once. A few MB keep the
+                # fetcher ahead of the decoder.
+                **_FETCH_BOUNDS,
             }
         )
         self._partitions: list[int] = []  # of __consumer_offsets; empty until discovered
         self._hidden: frozenset[int] = frozenset()  # partitions with records past the LSO
+        self._unread: frozenset[int] = frozenset()  # partitions a partial read left behind
+        self._targets_seen: dict[int, int] = {}  # the last catch_up's targets
         self._next: dict[int, int] = {}  # partition -> next offset we have not read
         self._decisions: dict[str, bool] = {}
         self._offsets: dict[str, dict[TopicPart, int]] = {}
@@ -140,29 +165,38 @@ class CommittedOffsetsLog:
 
     # -- reading -------------------------------------------------------------------
 
-    def catch_up(self, timeout_s: float) -> None:
+    def catch_up(self, timeout_s: float, partial: bool = False) -> bool:
         """Read until every partition of ``__consumer_offsets`` is past the last stable
         offset it had when this call started (so every commit acknowledged before the
         call is applied; later ones may be too). A transactional offset commit counts
         once the broker has written its commit markers, which it does shortly after
         the producer's ``commit_transaction()`` returns; an aborted one never counts.
+        Returns True once every partition is read up to its target.
+
+        ``partial=True`` (a cold read in slices): reaching ``timeout_s`` first is not an
+        error; the call returns False and ``hides_commits_of`` is True for the groups
+        of the partitions not read up to their target yet, until a later call reads
+        them. The groups of the other partitions are exact as of the call.
 
         Raises ``OffsetsLogUnavailable``: ``permanent=True`` when the topic may not be
-        read; ``permanent=False`` when the targets could not be fetched or not reached
-        within ``timeout_s`` (broker down, leader moving). Whatever was read before
-        the error stays applied, and the next call resumes from there; the consumer
-        reconnects by itself once the broker is back. A cluster without
-        ``__consumer_offsets`` (no group ever coordinated) has no commits: the call
-        returns at once.
+        read; ``permanent=False`` when the targets could not be fetched or (unless
+        ``partial``) not reached within ``timeout_s`` (broker down, leader moving).
+        Whatever was read before the error stays applied, and the next call resumes
+        from there; the consumer reconnects by itself once the broker is back. A
+        cluster without ``__consumer_offsets`` (no group ever coordinated) has no
+        commits: the call returns at once (True).
         """
         deadline = time.monotonic() + timeout_s
         if not self._partitions and not self._discover(deadline):
-            return
-        targets = self._targets(deadline)
+            return True
+        targets = self._targets_seen = self._targets(deadline)
         pending = self._behind(targets)
         while pending:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
+                if partial:
+                    self._unread = frozenset(pending)
+                    return False
                 raise OffsetsLogUnavailable(
                     f"{OFFSETS_TOPIC}: {len(pending)} of {len(targets)} partitions not "
                     f"caught up within {timeout_s:g}s"
@@ -179,6 +213,14 @@ class CommittedOffsetsLog:
                 raise _unavailable("consume", error.args[0] if error.args else error) from None
             self._apply(batch)
             pending = self._behind(pending)
+        self._unread = frozenset()
+        return True
+
+    def progress(self) -> ReadProgress:
+        """Offsets read of those the last ``catch_up`` aimed at, over all partitions."""
+        targets = self._targets_seen
+        read = sum(min(self._next.get(p, 0), end) for p, end in targets.items())
+        return ReadProgress(read, sum(targets.values()))
 
     def _behind(self, targets: dict[int, int]) -> dict[int, int]:
         """The partitions not yet read up to their target. Positions are asked only for
@@ -251,11 +293,13 @@ class CommittedOffsetsLog:
         """True when commits of ``group`` may be past what the last ``catch_up`` could
         read: its partition of the topic had records beyond the last stable offset (an
         open transaction there, of any producer, hides every later record of that
-        partition from a read_committed reader until it ends). Ask the coordinator
+        partition from a read_committed reader until it ends), or a partial
+        ``catch_up`` did not read it up to its target yet. Ask the coordinator
         (OffsetFetch) for such a group."""
-        if not self._hidden:
+        if not self._hidden and not self._unread:
             return False
-        return partition_for(group, len(self._partitions)) in self._hidden
+        partition = partition_for(group, len(self._partitions))
+        return partition in self._hidden or partition in self._unread
 
     def _apply(self, batch: list[Any]) -> None:
         """Apply records in order; end-of-partition events record how far a partition

@@ -12,6 +12,8 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from collectors.devtools import kafka_local
+from collectors.kafka import committed_offsets
+from collectors.kafka.admin import KafkaOffsetsSource
 from collectors.kafka.offsets_log import OFFSETS_TOPIC, CommittedOffsetsLog, OffsetsLogUnavailable
 from tests.kafka_helpers import commit, produce, wait_until
 
@@ -264,3 +266,41 @@ def test_catch_up_survives_a_broker_restart(tmp_path: Path, group_name, offsets_
         wait_until(caught_up_again, 90, "catch_up works again once the broker is back")
     finally:
         kafka_local.stop(port, data_dir)
+
+
+def test_a_cold_read_in_slices_answers_exactly_from_the_first_cycle_and_logs_progress(
+    kafka_bootstrap: str, create_topic, group_name, monkeypatch, caplog
+) -> None:
+    # Slices far too short to read the topic at once: the first answers must come from
+    # the Admin API for the groups not read yet, the later ones from the log itself.
+    monkeypatch.setattr(committed_offsets, "COLD_FIRST_SLICE_S", 0.001)
+    caplog.set_level("INFO", logger=committed_offsets.log.name)
+    topic = create_topic(partitions=3)
+    groups = [group_name() for _ in range(3)]
+    expected = {}
+    for i, group in enumerate(groups):
+        for partition in range(3):
+            commit(kafka_bootstrap, group, topic, 10 * i + partition + 1, partition=partition)
+        expected[group] = {(topic, p): 10 * i + p + 1 for p in range(3)}
+    config = {"bootstrap.servers": kafka_bootstrap}
+    from_log = committed_offsets.CommittedOffsetsFromLog(
+        lambda: CommittedOffsetsLog(config, set(groups).__contains__), "auto", CATCH_UP_S
+    )
+    source = KafkaOffsetsSource(config, request_timeout_s=CATCH_UP_S)
+    try:
+        answers = 0
+        deadline = time.monotonic() + CATCH_UP_S
+        while "records read in" not in caplog.text:
+            assert time.monotonic() < deadline, "the cold read never finished"
+            _, committed = source.describe_and_fetch_offsets(groups, from_log.fetch)
+            answers += 1
+            assert {g: (dict(c.offsets), c.error) for g, c in committed.items()} == {
+                g: (offsets, None) for g, offsets in expected.items()
+            }
+        assert answers > 1 and "reading __consumer_offsets: " in caplog.text
+        assert "groups read from it, the others asked with the Admin API" in caplog.text
+        # Read up to date: the log answers every group by itself.
+        answer = from_log.fetch(groups)
+        assert {g: dict(c.offsets) for g, c in answer.items()} == expected
+    finally:
+        from_log.close()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
-from collectors.kafka.offsets_log import OffsetsLogUnavailable, partition_for
+from collectors.kafka.committed_offsets import CommittedOffsetsFromLog, progress_line
+from collectors.kafka.offsets_log import OffsetsLogUnavailable, ReadProgress, partition_for
 
 
 class FakeLog:
-    """``slices`` catch-ups time out before one succeeds, each reading ``per_slice``."""
+    """``slices`` catch-ups time out before one succeeds, each reading ``per_slice``;
+    while a partial catch-up is unfinished, the groups in ``unread`` are hidden."""
 
     def __init__(
         self, error: OffsetsLogUnavailable | None = None, slices: int = 0, per_slice: int = 1
@@ -22,18 +23,30 @@ class FakeLog:
         self.records_parsed = 0
         self.calls = 0
         self.hidden: set[str] = set()
+        self.unread: set[str] = set()
+        self.pending_unread: set[str] = set()
+        self.timeouts: list[float] = []
 
     def hides_commits_of(self, group: str) -> bool:
-        return group in self.hidden
+        return group in self.hidden or group in self.unread
 
-    def catch_up(self, timeout_s: float) -> None:
+    def catch_up(self, timeout_s: float, partial: bool = False) -> bool:
         self.calls += 1
+        self.timeouts.append(timeout_s)
         if self.error is not None:
             raise self.error
         if self.slices:
             self.slices -= 1
             self.records_parsed += self.per_slice
+            if partial:
+                self.unread = set(self.pending_unread)
+                return False
             raise OffsetsLogUnavailable(f"not caught up within {timeout_s:g}s")
+        self.unread = set()
+        return True
+
+    def progress(self) -> ReadProgress:
+        return ReadProgress(40, 100)
 
     def offsets(self, group: str):
         return self.data.get(group, {})
@@ -89,26 +102,61 @@ def test_admin_mode_never_opens_the_log() -> None:
     assert CommittedOffsetsFromLog(open_log, "admin", 1.0).fetch(["g"]) is None
 
 
-def test_the_cold_read_goes_on_while_records_arrive_and_logs_progress(caplog) -> None:
+def test_the_cold_read_goes_in_growing_slices_leaving_unread_groups_to_the_admin_api(
+    caplog,
+) -> None:
     caplog.set_level("INFO")
-    log = FakeLog(slices=3, per_slice=400_000)
+    log = FakeLog(slices=2, per_slice=600_000)
+    log.data["h"] = {("t", 1): 9}
+    log.pending_unread = {"h"}
     source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0)
-    result = source.fetch(["g"])
-    assert result["g"].error is None and log.calls == 4
-    assert "reading __consumer_offsets: 1,200,000 records" in caplog.text
+    # Each slice answers the groups read up to date; the others are left out (the
+    # caller asks OffsetFetch for them), never reported with a guessed offset.
+    first = source.fetch(["g", "h"])
+    assert set(first) == {"g"} and first["g"].offsets == {("t", 0): 5}
+    assert "reading __consumer_offsets: 40% (600k records)" in caplog.text
+    assert "1 of 2 groups read from it" in caplog.text
+    assert set(source.fetch(["g", "h"])) == {"g"}
+    assert "(1.2M records)" in caplog.text
+    done = source.fetch(["g", "h"])
+    assert done["h"].offsets == {("t", 1): 9} and done["h"].error is None
     assert "1,200,000 records read" in caplog.text
+    assert log.timeouts == [0.5, 1.0, 2.0]  # slices double, capped by the timeout
     # Later reads are ordinary catch-ups: one call, and a timeout is every group's error.
     log.slices = 1
     assert source.fetch(["g"])["g"].error == "not caught up within 10s"
+    assert log.timeouts[-1] == 10.0
 
 
-def test_a_cold_read_that_stops_progressing_ends_with_the_error_and_resumes_later() -> None:
-    log = FakeLog(slices=2, per_slice=0)
+def test_cold_read_slices_never_exceed_the_request_timeout() -> None:
+    log = FakeLog(slices=5, per_slice=1)
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 1.5)
+    for _ in range(6):
+        source.fetch(["g"])
+    assert log.timeouts == [0.5, 1.0, 1.5, 1.5, 1.5, 1.5]
+
+
+def test_a_cold_read_that_cannot_reach_the_broker_is_every_groups_error_and_resumes() -> None:
+    log = FakeLog(OffsetsLogUnavailable("__consumer_offsets list offsets: timed out"))
     source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0)
-    assert source.fetch(["g"])["g"].error == "not caught up within 5s"
-    assert log.calls == 1
-    assert source.fetch(["g"])["g"].error == "not caught up within 5s"  # still cold
-    assert source.fetch(["g"])["g"].error is None
+    assert source.fetch(["g"])["g"].error == "__consumer_offsets list offsets: timed out"
+    log.error = None
+    assert source.fetch(["g"])["g"].offsets == {("t", 0): 5}
+
+
+@pytest.mark.parametrize(
+    ("progress", "records", "elapsed", "expected"),
+    [
+        (ReadProgress(40, 100), 1_234_567, 3.14, "40% (1.2M records), 3.1 s"),
+        (ReadProgress(999, 1000), 999_999, 0.0, "99% (999k records), 0.0 s"),
+        (ReadProgress(29, 100), 999, 1.0, "29% (999 records), 1.0 s"),
+        (ReadProgress(0, 0), 0, 0.25, "100% (0 records), 0.2 s"),
+        (ReadProgress(150, 100), 12_000_000, 10.0, "100% (12M records), 10.0 s"),
+        (ReadProgress(0, 50), 1000, 0.5, "0% (1k records), 0.5 s"),
+    ],
+)
+def test_progress_line(progress: ReadProgress, records: int, elapsed: float, expected: str) -> None:
+    assert progress_line(progress, records, elapsed) == f"reading __consumer_offsets: {expected}"
 
 
 def test_groups_whose_commits_the_log_may_hide_are_left_to_the_admin_api() -> None:
