@@ -3,10 +3,11 @@
 Threads:
 - the cycle thread runs ``run_cycle`` every ``interval_s`` and publishes the snapshot
   (an atomic reference swap: readers never wait for a cycle);
-- the writer thread is the single DuckDB writer: snapshots, annotations, rollups and
-  retention, fed through a ``WriteBacklog`` (at most one snapshot waits; one replaced
-  by a newer one before it was written counts as a ``store_backlog`` error), so a slow
-  disk cannot stall collection.
+- the writer thread is the single DuckDB writer: snapshots (partition rows only every
+  ``store.partition_sample_interval_s``), annotations, rollups and retention, fed
+  through a ``WriteBacklog`` (at most one snapshot waits; one replaced by a newer one
+  before it was written counts as a ``store_backlog`` error), so a slow disk cannot
+  stall collection.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from collectors.kafka.errors import error_text
 from collectors.logs import ALWAYS, repeat_key, throttled
 from collectors.settings import Settings
 from collectors.store.backlog import WriteBacklog
+from collectors.store.writer import SnapshotWriter
 
 log = throttled("lagwatch.collector")  # a warning repeated every cycle: once a minute
 
@@ -261,13 +263,18 @@ class CollectorService:
 
     def _writer_loop(self) -> None:
         next_maintenance = time.monotonic() + MAINTENANCE_EVERY_S
+        writer = SnapshotWriter(
+            self._store,
+            self.settings.store.partition_sample_interval_s,
+            self.settings.collector.interval_s,
+        )
         while not (self._stop.is_set() and self._writes.empty()):
             annotations, snapshot = self._writes.take(timeout_s=0.5)
             try:
                 for annotation in annotations:
                     self._store.add_annotation(annotation)
                 if snapshot is not None:
-                    self._store.write_snapshot(snapshot)
+                    writer.write(snapshot)  # partition rows only every so often
                 self.consistency.write(self._store, snapshot)
             except Exception:
                 self._counters.error("store_write")

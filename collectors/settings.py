@@ -9,8 +9,8 @@ Environment overrides (applied after the file, before validation):
 - ``LAGWATCH_BOOTSTRAP``: bootstrap servers of the first cluster
 - ``LAGWATCH_LISTEN``, ``LAGWATCH_STORE``, ``LAGWATCH_INTERVAL``: collector basics
 - ``LAGWATCH_METRICS_GRANULARITY``: partition, topic or group
-- ``LAGWATCH_<SECTION>__<KEY>=value`` for any scalar, e.g.
-  ``LAGWATCH_COLLECTOR__STATUS_WINDOW_S=300``
+- ``LAGWATCH_<SECTION>__<KEY>=value`` for any scalar of ``collector``, ``metrics`` or
+  ``store``, e.g. ``LAGWATCH_COLLECTOR__STATUS_WINDOW_S=300``
 """
 
 from __future__ import annotations
@@ -163,6 +163,16 @@ class MetricsSection(_Strict):
     drop_empty_groups: bool = False
 
 
+class StoreSection(_Strict):
+    """The DuckDB store's costs (its file is ``collector.store``)."""
+
+    # Partition rows at most this often (collectors/store/sampling.py); group and
+    # group-topic rows every cycle. Each default equals its twin in collectors/store.
+    partition_sample_interval_s: float = Field(default=60.0, gt=0, le=86400)
+    memory_limit_mib: int = Field(default=128, ge=16, le=1_048_576)  # DuckDB memory_limit
+    threads: int = Field(default=2, ge=1, le=256)  # DuckDB worker threads
+
+
 class SloSettings(_Strict):
     group: str  # regular expression over group names
     target_s: float = Field(gt=0)
@@ -185,6 +195,7 @@ class PipelineSettings(_Strict):
 class Settings(_Strict):
     collector: CollectorSection = Field(default_factory=CollectorSection)
     metrics: MetricsSection = Field(default_factory=MetricsSection)
+    store: StoreSection = Field(default_factory=StoreSection)
     clusters: list[ClusterSettings] = Field(default_factory=lambda: [ClusterSettings()])
     slo: list[SloSettings] = Field(default_factory=list)
     pipelines: list[PipelineSettings] = Field(default_factory=list)
@@ -199,6 +210,21 @@ class Settings(_Strict):
         if len(set(names)) != len(names):
             raise ValueError(f"cluster names must be unique, got {names}")
         return value
+
+    @model_validator(mode="after")
+    def _partition_interval(self) -> Settings:
+        # Partition samples come from cycles: a shorter interval cannot be honoured. The
+        # default (60 s) is not checked: with a longer cycle it stores every cycle.
+        wanted = self.store.partition_sample_interval_s
+        explicit = "partition_sample_interval_s" in self.store.model_fields_set
+        if explicit and wanted < self.collector.interval_s:
+            raise ValueError(
+                f"store.partition_sample_interval_s ({wanted:g} s) must be at least "
+                f"collector.interval_s ({self.collector.interval_s:g} s): partition "
+                "samples are taken once per cycle at most; set it to "
+                f"{self.collector.interval_s:g} to store every cycle"
+            )
+        return self
 
     def masked(self) -> dict[str, Any]:
         data = self.model_dump()
@@ -263,7 +289,7 @@ def _apply_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
             _set_dotted(raw, _SHORTCUTS[name], _scalar(value))
         elif "__" in name:
             section, _, key = name.removeprefix("LAGWATCH_").lower().partition("__")
-            if section in ("collector", "metrics"):
+            if section in ("collector", "metrics", "store"):
                 _set_dotted(raw, f"{section}.{key}", _scalar(value))
 
 

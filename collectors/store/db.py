@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 
@@ -36,7 +36,10 @@ from collectors.store.columns import (
 from collectors.store.schema import ROLLUP_SQL, apply_migrations, current_version, scalar
 from collectors.store.series import SERIES_METRICS
 
-__all__ = ["SERIES_METRICS", "RetentionResult", "Store", "StoreError"]
+if TYPE_CHECKING:
+    from collectors.settings import Settings
+
+__all__ = ["SERIES_METRICS", "RetentionResult", "Store", "StoreError", "open_store"]
 
 _ROLLUP_MINUTE_S = 60.0
 _RAW_TABLES = ("partition_samples", "group_topic_samples")  # group_samples: see retention
@@ -46,6 +49,10 @@ _CONSISTENCY_RETENTION = (
     ("probe_samples", "started_at", "raw"),
     ("slo_minutes", "bucket_end", "rollup"),
 )
+# Enough for a 100,000-partition snapshot insert and the API's queries (measured in
+# docs/storage.md); bigger queries spill to disk instead of growing the process.
+DEFAULT_MEMORY_LIMIT_MIB = 128
+DEFAULT_THREADS = 2
 T = TypeVar("T")
 
 
@@ -78,13 +85,19 @@ class Store:
         *,
         raw_retention_s: float = 86_400,
         rollup_retention_s: float = 30 * 86_400,
+        memory_limit_mib: int = DEFAULT_MEMORY_LIMIT_MIB,
+        threads: int = DEFAULT_THREADS,
     ) -> None:
         """Open or create the file at ``path`` (creating missing parent directories) and
         apply pending migrations.
 
-        Raises ``ValueError`` for a non-positive retention and ``StoreError`` (naming the
-        path) when the file is not a DuckDB database, is locked by another process, or has
-        a schema newer than this code.
+        ``memory_limit_mib`` caps DuckDB's buffer manager (its default is 80% of the
+        machine's RAM); a query that needs more spills to ``<path>.tmp``. ``threads``:
+        DuckDB's worker threads.
+
+        Raises ``ValueError`` for a non-positive retention, memory limit or thread count,
+        and ``StoreError`` (naming the path) when the file is not a DuckDB database, is
+        locked by another process, or has a schema newer than this code.
         """
         for name, value in (
             ("raw_retention_s", raw_retention_s),
@@ -92,12 +105,16 @@ class Store:
         ):
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value}")
+        for name, count in (("memory_limit_mib", memory_limit_mib), ("threads", threads)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {count!r}")
         self.path = Path(path)
         self.raw_retention_s = float(raw_retention_s)
         self.rollup_retention_s = float(rollup_retention_s)
+        config = {"memory_limit": f"{memory_limit_mib}MiB", "threads": threads}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = duckdb.connect(str(self.path))
+            self._conn = duckdb.connect(str(self.path), config=config)
         except (OSError, duckdb.Error) as exc:
             raise StoreError(f"cannot open lagwatch store {self.path}: {exc}") from exc
         try:
@@ -165,6 +182,15 @@ class Store:
         transaction (all or nothing). Group and group-topic rows also get ``committed`` and
         ``log_end`` summed over the snapshot's partitions (NULL when none is known).
         An empty snapshot writes nothing and succeeds."""
+        self._write(snapshot, partitions=True)
+
+    def write_group_samples(self, snapshot: Snapshot) -> None:
+        """Store one cycle's group and group-topic rows only, in one transaction: the
+        cycles between two partition samples (``store.sampling``). Their ``committed``
+        and ``log_end`` sums still come from every partition of the snapshot."""
+        self._write(snapshot, partitions=False)
+
+    def _write(self, snapshot: Snapshot, *, partitions: bool) -> None:
         tables = {
             "_lw_partitions": partition_table(snapshot.partitions),
             "_lw_groups": group_table(snapshot.groups),
@@ -177,7 +203,8 @@ class Store:
             try:
                 cursor.begin()
                 try:
-                    cursor.execute(INSERT_PARTITIONS)
+                    if partitions:
+                        cursor.execute(INSERT_PARTITIONS)
                     cursor.execute(INSERT_GROUPS)
                     cursor.execute(INSERT_GROUP_TOPICS)
                     cursor.commit()
@@ -362,6 +389,19 @@ class Store:
             cutoff = first_raw if start < first_raw else None
         sql, params = series.series_sql(query, cutoff)
         return [(float(t), v) for t, v in cursor.execute(sql, params).fetchall()]
+
+
+def open_store(settings: Settings) -> Store:
+    """The store as configured: the file ``collector.store`` with the collector's
+    retention and ``[store]``'s DuckDB memory limit and threads. The caller handles
+    ``collector.store = "none"`` (no store at all). Raises like ``Store``."""
+    return Store(
+        settings.collector.store,
+        raw_retention_s=settings.collector.raw_retention_h * 3600,
+        rollup_retention_s=settings.collector.rollup_retention_d * 86400,
+        memory_limit_mib=settings.store.memory_limit_mib,
+        threads=settings.store.threads,
+    )
 
 
 def _delete(cursor: duckdb.DuckDBPyConnection, table: str, column: str, before: float) -> int:

@@ -4,6 +4,10 @@ One query over raw partition samples: every partition of the group is a row, eve
 time bucket a column, each cell the maximum of the metric in that bucket (the worst
 staleness a partition had then). A bucket without samples is None, so a gap stays a
 gap; a bucket whose samples all had an unknown value is None as well.
+
+Partition samples are sparser than cycles (``store.partition_sample_interval_s``, 60 s
+by default), so buckets are never narrower than the usual spacing of the group's
+samples in the range: otherwise most columns would be empty stripes between samples.
 """
 
 from __future__ import annotations
@@ -40,6 +44,30 @@ def buckets(start: float, end: float, step: float | None, max_buckets: int) -> t
     return width, min(max_buckets, max(1, math.ceil((end - start) / width)))
 
 
+# A gap longer than this many times the median gap is an outage (kept as a gap),
+# not the sampling rhythm.
+_OUTAGE_FACTOR = 1.5
+
+
+def sample_spacing(
+    cursor: duckdb.DuckDBPyConnection, where: str, params: dict[str, object]
+) -> float | None:
+    """The usual time between partition samples matching ``where`` (per cluster): the
+    longest gap not over 1.5x the median gap, so cycle jitter is covered and outages
+    are not. A bucket at least this wide holds a sample wherever sampling ran. None with
+    fewer than two sample times. A range mixing two rhythms gets the commoner one."""
+    sql = (
+        "WITH t AS (SELECT DISTINCT cluster, observed_at FROM partition_samples "
+        f"WHERE {where}), "
+        "d AS (SELECT observed_at - lag(observed_at) OVER "
+        "(PARTITION BY cluster ORDER BY observed_at) AS d FROM t), "
+        "m AS (SELECT median(d) AS m FROM d WHERE d > 0) "
+        f"SELECT max(d) FROM d, m WHERE d > 0 AND d <= {_OUTAGE_FACTOR} * m.m"
+    )
+    row = cursor.execute(sql, params).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
 def query(
     cursor: duckdb.DuckDBPyConnection,
     metric: str,
@@ -52,12 +80,15 @@ def query(
     step: float | None,
     max_buckets: int = 2000,
 ) -> Heatmap:
-    """The matrix for ``start <= t < end``; partitions sorted by topic, partition."""
+    """The matrix for ``start <= t < end``; partitions sorted by topic, partition.
+
+    Bucket width: ``max(step, (end - start) / max_buckets, 1 s, sample_spacing)``.
+    """
     if metric not in HEATMAP_METRICS:
         allowed = ", ".join(sorted(HEATMAP_METRICS))
         raise InvalidQuery("metric", f"unknown metric {metric!r}; one of {allowed}")
     width, count = buckets(start, end, step, max_buckets)
-    params: dict[str, object] = {"group": group, "start": start, "end": end, "width": width}
+    params: dict[str, object] = {"group": group, "start": start, "end": end}
     where = ["group_name = $group", "observed_at >= $start", "observed_at < $end"]
     if cluster is not None:
         where.append("cluster = $cluster")
@@ -65,6 +96,10 @@ def query(
     if topic is not None:
         where.append("topic = $topic")
         params["topic"] = topic
+    spacing = sample_spacing(cursor, " AND ".join(where), params)
+    if spacing is not None and spacing > width:
+        width, count = buckets(start, end, spacing, max_buckets)
+    params["width"] = width
     sql = (
         f"SELECT topic, partition, "
         f"CAST(floor((observed_at - $start) / $width) AS BIGINT) AS b, "

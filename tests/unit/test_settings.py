@@ -108,3 +108,51 @@ def test_mask_kafka_config_keeps_non_secrets() -> None:
         {"sasl.username": "u", "sasl.password": "p", "ssl.key.location": "/k"}
     )
     assert masked == {"sasl.username": "u", "sasl.password": "***", "ssl.key.location": "***"}
+
+
+def test_store_section_defaults_and_environment() -> None:
+    store = load_settings(env={}).store
+    assert (store.partition_sample_interval_s, store.memory_limit_mib, store.threads) == (
+        60.0,
+        128,
+        2,
+    )
+    env = {
+        "LAGWATCH_STORE": "history.duckdb",  # the file, still collector.store
+        "LAGWATCH_STORE__PARTITION_SAMPLE_INTERVAL_S": "15",
+        "LAGWATCH_STORE__MEMORY_LIMIT_MIB": "96",
+        "LAGWATCH_STORE__THREADS": "1",
+    }
+    settings = load_settings(env=env)
+    assert settings.collector.store == "history.duckdb"
+    assert settings.store.partition_sample_interval_s == 15.0
+    assert (settings.store.memory_limit_mib, settings.store.threads) == (96, 1)
+
+
+def test_partition_sample_interval_below_the_cycle_names_both_keys(tmp_path: Path) -> None:
+    text = "[collector]\ninterval_s = 5\n[store]\npartition_sample_interval_s = 2\n"
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, text), env={})
+    message = str(error.value)
+    assert "store.partition_sample_interval_s (2 s) must be at least" in message
+    assert "collector.interval_s (5 s)" in message
+    # Equal is fine (every cycle), and the default never fails: a 120 s cycle with the
+    # default 60 s simply stores every cycle.
+    load_settings(write(tmp_path, text.replace("= 2", "= 5")), env={})
+    assert load_settings(env={"LAGWATCH_INTERVAL": "120"}).store.partition_sample_interval_s == 60
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("[store]\npartition_sample_interval_s = 0\n", "store.partition_sample_interval_s"),
+        ("[store]\nmemory_limit_mib = 8\n", "store.memory_limit_mib"),
+        ('[store]\nmemory_limit_mib = "1GB"\n', "store.memory_limit_mib"),
+        ("[store]\nthreads = 0\n", "store.threads"),
+        ("[store]\nmemory_limit = 100\n", "store.memory_limit: unknown key"),
+    ],
+)
+def test_bad_store_settings_name_the_key(tmp_path: Path, text: str, names: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(write(tmp_path, text), env={})
+    assert names in str(error.value)

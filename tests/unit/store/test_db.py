@@ -11,7 +11,17 @@ import duckdb
 import pytest
 
 from collectors.core.model import Annotation, Status
-from collectors.store.db import SERIES_METRICS, RetentionResult, Store, StoreError
+from collectors.settings import load_settings
+from collectors.store.db import (
+    DEFAULT_MEMORY_LIMIT_MIB,
+    DEFAULT_THREADS,
+    SERIES_METRICS,
+    RetentionResult,
+    Store,
+    StoreError,
+    open_store,
+)
+from collectors.store.sampling import DEFAULT_PARTITION_SAMPLE_INTERVAL_S
 from collectors.store.schema import LATEST_VERSION, MIGRATIONS, apply_migrations
 from tests.unit.store import snapshots as ss
 
@@ -89,6 +99,47 @@ def test_schema_newer_than_code_is_refused(db_path: Path) -> None:
 def test_bad_retention_is_rejected(db_path: Path, kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="retention"):
         Store(db_path, **kwargs)
+
+
+def duckdb_setting(store: Store, name: str) -> str:
+    return store.query(lambda c: c.execute("SELECT current_setting(?)", [name]).fetchone()[0])
+
+
+def test_duckdb_memory_is_capped_by_default(store: Store) -> None:
+    # DuckDB's own default is 80% of the machine's RAM.
+    assert duckdb_setting(store, "memory_limit") == f"{DEFAULT_MEMORY_LIMIT_MIB}.0 MiB"
+    assert duckdb_setting(store, "threads") == DEFAULT_THREADS
+    assert duckdb_setting(store, "temp_directory") == f"{store.path}.tmp"  # where it spills
+
+
+def test_store_settings_reach_duckdb(tmp_path: Path) -> None:
+    settings = load_settings(
+        env={
+            "LAGWATCH_STORE": str(tmp_path / "configured.duckdb"),
+            "LAGWATCH_STORE__MEMORY_LIMIT_MIB": "96",
+            "LAGWATCH_STORE__THREADS": "1",
+            "LAGWATCH_COLLECTOR__RAW_RETENTION_H": "2",
+        }
+    )
+    with open_store(settings) as store:
+        assert store.path == tmp_path / "configured.duckdb"
+        assert duckdb_setting(store, "memory_limit") == "96.0 MiB"
+        assert duckdb_setting(store, "threads") == 1
+        assert store.raw_retention_s == 7_200
+
+
+def test_defaults_of_store_and_settings_agree() -> None:
+    store = load_settings(env={}).store
+    assert (store.memory_limit_mib, store.threads) == (DEFAULT_MEMORY_LIMIT_MIB, DEFAULT_THREADS)
+    assert store.partition_sample_interval_s == DEFAULT_PARTITION_SAMPLE_INTERVAL_S
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"memory_limit_mib": 0}, {"threads": -1}, {"memory_limit_mib": 1.5}]
+)
+def test_bad_duckdb_limits_are_rejected(db_path: Path, kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=f"{next(iter(kwargs))} must be a positive whole"):
+        Store(db_path, **kwargs)  # type: ignore[arg-type]
 
 
 def test_closed_store_refuses_work_and_close_is_idempotent(db_path: Path) -> None:
