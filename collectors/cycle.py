@@ -121,6 +121,8 @@ class ClusterCollector:
         self._topics_read_at = float("-inf")
         # Log-end change points per log partition, for estimated staleness only.
         self._log_end_changes: dict[LogPartition, list[LogEndPoint]] = {}
+        # (layout, partition lists, closed): see ``_topics_closed``.
+        self._closed_for: tuple[Layout, dict[str, list[int]], bool] | None = None
 
     @property
     def known_keys(self) -> list[PartitionKey]:
@@ -162,8 +164,14 @@ class ClusterCollector:
             and all("TIMED_OUT" in (committed[g].error or "") for g in groups)
         )
 
-        wanted, unreadable = self._wanted_offsets(groups, descriptions, committed, errors)
-        self._relayout(wanted)
+        # The incremental path: when no group's set of partitions can have changed,
+        # the layout stands and the committed column is read straight from the offsets.
+        commits = self._unchanged_layout_commits(groups, descriptions, committed)
+        unreadable: dict[str, str] = {}
+        if commits is None:
+            wanted, unreadable = self._wanted_offsets(groups, descriptions, committed, errors)
+            self._relayout(wanted)
+            commits = _committed_column(self._layout, wanted)
         layout = self._layout
 
         marks = {
@@ -184,7 +192,6 @@ class ClusterCollector:
             layout.slot_group,
             [layout.group_index[g] for g in unreadable if g in layout.group_index],
         )
-        commits = _committed_column(layout, wanted)
         commits[~readable] = NONE
         hits, misses = self._record_times(
             layout, commits, log_start[slot_lp], log_end[slot_lp], readable
@@ -221,6 +228,64 @@ class ClusterCollector:
         if self._visibility_samples:
             samples = cycle_samples(self.cluster, layout, self._slots, now, commits, columns.status)
         return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors, samples)
+
+    def _unchanged_layout_commits(
+        self,
+        groups: list[str],
+        descriptions: dict[str, GroupDescription | str],
+        committed: dict[str, CommittedOffsets],
+    ) -> Ints | None:
+        """The committed column in slot order when ``_wanted_offsets`` would give every
+        group exactly its partitions in the current layout with no error, else None
+        (the full path then runs). Exact, not a heuristic: when every group of the
+        layout read without error, committed exactly its slots' partitions, has no
+        assigned partition outside them, and every partition of its topics is one of
+        its slots (checked against the partition lists ``_partitions_of`` returns
+        now), and every other group has neither offsets nor assignments, then
+        ``_wanted_offsets`` adds nothing, reports nothing, finds no unreadable group,
+        and ``_relayout`` keeps the layout. The checks are set comparisons in C, so an
+        unchanged layout costs one pass over the offsets, not a rebuild of every
+        group's partition map."""
+        layout = self._layout
+        sets = layout.group_sets
+        if not sets:
+            return None
+        for group in groups:
+            desc = descriptions.get(group)
+            if committed[group].error or isinstance(desc, str):
+                return None
+            offsets = committed[group].offsets
+            assigned = desc.assigned if isinstance(desc, GroupDescription) else frozenset()
+            known = sets.get(group)
+            if known is None:
+                if offsets or assigned:
+                    return None
+            elif offsets.keys() != known or not assigned <= known:
+                return None
+        # ``groups`` holds every group of the layout (the listing plus the known ones).
+        if not self._topics_closed(self._partitions_of(layout.topics)):
+            return None
+        values: list[int | None] = []
+        for group in layout.groups:
+            values += map(committed[group].offsets.__getitem__, layout.group_tps[group])
+        return _offsets_column(values)
+
+    def _topics_closed(self, parts: dict[str, list[int]]) -> bool:
+        """True when every partition ``parts`` lists for a topic a group consumes is
+        one of that group's slots (what ``_add_uncommitted`` would otherwise add).
+        Cached per (layout, partition lists): both are replaced, never mutated."""
+        layout = self._layout
+        cached = self._closed_for
+        if cached is not None and cached[0] is layout and cached[1] is parts:
+            return cached[2]
+        sets = layout.group_sets
+        closed = all(
+            (topic, p) in sets[group]
+            for group, topic in layout.topic_segments
+            for p in parts.get(topic, ())
+        )
+        self._closed_for = (layout, parts, closed)
+        return closed
 
     def _wanted_offsets(
         self,
@@ -543,12 +608,22 @@ def _committed_column(layout: Layout, wanted: dict[str, dict[TopicPart, int | No
     values: list[int | None] = []
     for group in layout.groups:
         values += map(wanted[group].__getitem__, layout.group_tps[group])
+    return _offsets_column(values)
+
+
+def _offsets_column(values: list[int | None]) -> Ints:
+    """Offsets as a column: None and negative offsets (a client's "no offset"
+    sentinel: no commit, as in OffsetFetch) become ``NONE``."""
     if not values:
         return np.zeros(0, dtype=np.int64)
-    # None -> NaN, in C; offsets stay exact below 2**53, far beyond any real log.
-    floats = np.array(values, dtype=np.float64)
-    # A negative offset is a client's "no offset" sentinel: no commit, as in OffsetFetch.
-    return np.where(np.isnan(floats) | (floats < 0), NONE, floats).astype(np.int64)
+    try:
+        column = np.array(values, dtype=np.int64)  # every row committed: the usual case
+    except TypeError:  # a None among them
+        # None -> NaN, in C; offsets stay exact below 2**53, far beyond any real log.
+        floats = np.array(values, dtype=np.float64)
+        return np.where(np.isnan(floats) | (floats < 0), NONE, floats).astype(np.int64)
+    column[column < 0] = NONE
+    return column
 
 
 def _row_errors(

@@ -41,6 +41,7 @@ class Layout:
     lp_index: dict[LogPartition, int]
     slot_lp: Ints  # log partition index per slot
     keys: PartitionKeys
+    topics: frozenset[str]  # every topic some group has a slot of
 
     def matches(self, wanted: Mapping[str, Mapping[TopicPart, object]]) -> bool:
         """True when ``wanted`` has exactly this layout's groups (those with at least
@@ -97,6 +98,7 @@ def build_layout(
         lp_index=lp_index,
         slot_lp=np.array(slot_lp, dtype=np.int64),
         keys=PartitionKeys(keys),
+        topics=frozenset(topic for _, topic in topic_segments),
     )
 
 
