@@ -35,7 +35,13 @@ def build_cluster(
     def connect() -> tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]:
         readers = None
         if settings.read_records:
-            readers = {rc: RecordTimesReader(config, read_committed=rc) for rc in (False, True)}
+            # A cold start's many rounds of reads must not hold back the first snapshot
+            # for long; later cycles read few records and never reach the budget.
+            budget = max(1.0, interval_s / 2)
+            readers = {
+                rc: RecordTimesReader(config, read_committed=rc, rounds_budget_s=budget)
+                for rc in (False, True)
+            }
         return KafkaOffsetsSource(config, request_timeout_s=settings.request_timeout_s), readers
 
     rc_patterns = [re.compile(p) for p in settings.read_committed_groups]

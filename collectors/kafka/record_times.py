@@ -8,7 +8,10 @@ application, which is exactly the brief's rule: markers alone are not lag.
 
 Requests for several offsets of one partition (different groups at different
 positions) share one read when they lie within ``MERGE_SPAN`` offsets of each other;
-positions further apart are served in rounds, one read per partition per round.
+positions further apart are served in rounds, one read per partition per round. With
+``rounds_budget_s`` no further round starts once a call has spent that long (the first
+round always runs): the rest are answered None, so a cold start publishes its first
+snapshot without waiting for every round, and the next cycle asks again.
 """
 
 from __future__ import annotations
@@ -41,8 +44,12 @@ class RecordTimesReader:
         config: Mapping[str, Any],
         read_committed: bool = False,
         timeout_s: float = 3.0,
+        rounds_budget_s: float | None = None,
     ) -> None:
+        """``timeout_s`` bounds one round; ``rounds_budget_s`` (None: no bound) the
+        time after which a ``read`` starts no further round."""
         self._timeout = timeout_s
+        self._budget = rounds_budget_s
         self._consumer = Consumer(
             {
                 "log_level": 2,
@@ -69,7 +76,13 @@ class RecordTimesReader:
         for queue in by_partition.values():
             queue.sort(key=_position, reverse=True)  # nearest the log start last: popped first
         out: dict[TimesRequest, RecordTimes | None] = {}
+        started = time.monotonic()
         while by_partition:
+            if out and self._budget is not None and time.monotonic() - started >= self._budget:
+                # Unknown, not guessed: the caller estimates or leaves these unknown and
+                # asks again next cycle.
+                out.update((r, None) for queue in by_partition.values() for r in queue)
+                break
             batch = {tp: _pop_nearby(queue) for tp, queue in by_partition.items()}
             by_partition = {tp: q for tp, q in by_partition.items() if q}
             out.update(self._read_round(batch))
