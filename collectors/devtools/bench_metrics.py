@@ -20,7 +20,9 @@ import time
 from dataclasses import dataclass
 
 import httpx
+import numpy as np
 
+from collectors.core.kernels import CODE, METHOD_CODE, NONE
 from collectors.core.model import (
     Aggregate,
     ClusterHealth,
@@ -33,6 +35,12 @@ from collectors.core.model import (
     Snapshot,
     StalenessMethod,
     Status,
+)
+from collectors.core.partition_table import (
+    PartitionColumns,
+    PartitionKeys,
+    PartitionRows,
+    PartitionTable,
 )
 from collectors.devtools.bench_report import percentile, write_section
 
@@ -128,7 +136,7 @@ def synthetic_snapshot(
     return Snapshot(
         taken_at=now,
         cycle_duration_s=1.5,
-        partitions=tuple(partitions),
+        partitions=PartitionRows([columnar(partitions, now)]),
         topics=tuple(topics),
         groups=tuple(group_values),
         clusters=(ClusterHealth("prod", True, now, None),),
@@ -145,6 +153,40 @@ def synthetic_snapshot(
         ),
         slos=slos,
     )
+
+
+def columnar(rows: list[PartitionLag], now: float) -> PartitionTable:
+    """``rows`` as the collector publishes them: one ``PartitionTable`` of NumPy columns
+    (rows are built from it only when read), so renders cost what they cost in production."""
+
+    def ints(name: str) -> np.ndarray:
+        return np.array([NONE if (v := getattr(r, name)) is None else v for r in rows], np.int64)
+
+    def floats(name: str) -> np.ndarray:
+        values = [getattr(r, name) for r in rows]
+        return np.array([np.nan if v is None else v for v in values], np.float64)
+
+    def bools(name: str) -> np.ndarray:
+        return np.array([getattr(r, name) for r in rows], dtype=bool)
+
+    columns = PartitionColumns(
+        log_start=ints("log_start"),
+        log_end=ints("log_end"),
+        committed=ints("committed"),
+        offset_lag=ints("offset_lag"),
+        no_commit=bools("no_commit"),
+        events_expired=bools("events_expired"),
+        staleness_s=floats("staleness_s"),
+        staleness_method=np.array([METHOD_CODE[r.staleness_method] for r in rows], np.int64),
+        data_age_s=floats("data_age_s"),
+        clock_skew=bools("clock_skew"),
+        consume_rate=floats("consume_rate"),
+        produce_rate=floats("produce_rate"),
+        eta_s=floats("eta_s"),
+        status=np.array([CODE[r.status] for r in rows], np.int64),
+        errors={i: r.error for i, r in enumerate(rows) if r.error},
+    )
+    return PartitionTable(PartitionKeys([r.key for r in rows]), now, columns)
 
 
 def _partition(rng: random.Random, key: PartitionKey, now: float) -> PartitionLag:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from collectors.core.model import PartitionLag, Snapshot
 from collectors.core.partition_table import PartitionRows
@@ -123,13 +123,13 @@ def _add_health_routes(
 
     @app.get("/metrics")
     def metrics(request: Request) -> Response:
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(
-                scrapes.body(scraped(), gzipped=True),
-                media_type=CONTENT_TYPE,
-                headers={"Content-Encoding": "gzip"},
-            )
-        return Response(scrapes.body(scraped(), gzipped=False), media_type=CONTENT_TYPE)
+        # The latest snapshot as the request arrives, rendered while it is sent.
+        gzipped = "gzip" in request.headers.get("accept-encoding", "")
+        return StreamingResponse(
+            scrapes.stream(scraped(), gzipped),
+            media_type=CONTENT_TYPE,
+            headers={"Content-Encoding": "gzip"} if gzipped else None,
+        )
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:

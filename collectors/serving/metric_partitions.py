@@ -6,11 +6,18 @@ collection cycle running beside the render; Arrow's compute kernels format numbe
 escape labels and join lines in C. Input: the snapshot's partitions as an Arrow table
 with ``store_columns.PARTITION_SCHEMA`` (what the store writes).
 
+The text comes out in pieces of at most ``ROWS_PER_PIECE`` rows of one family (about
+2 MB), so a scrape streams it and never holds the ~100 MB of the whole; what a render
+holds at once is the label column (one string per row, ~9 MB at 100,000 rows) and one
+piece.
+
 Values are spelled by Arrow (``1.5``, ``100``, ``1e-05``); Prometheus parses any float
 spelling. Unknown values (null) are left out, never written as 0 or NaN.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -81,29 +88,53 @@ FLAG_FAMILIES: tuple[tuple[str, str, str], ...] = (
 )
 STATUS_FAMILY = "lagwatch_partition_status"
 STATUS_HELP = "Status of the partition: one series, value 1, labelled with the current state."
+ROWS_PER_PIECE = 16_384  # ~2 MB of text per piece at the usual label lengths
 
 
-def partition_families(table: pa.Table) -> list[bytes]:
-    """Every ``lagwatch_partition_*`` family (header and samples) of ``table``'s rows.
+def partition_families(table: pa.Table, rows_per_piece: int = ROWS_PER_PIECE) -> Iterator[bytes]:
+    """Every ``lagwatch_partition_*`` family (header and samples) of ``table``'s rows, as
+    UTF-8 pieces in exposition order: a header, then its samples ``rows_per_piece`` rows
+    at a time (joined, the pieces are the same text whatever the piece size).
 
     Status is one series per partition labelled with the current state, not seven;
     consume and produce rates are not repeated per partition: ``rate()`` over
     ``lagwatch_partition_committed_offset`` and ``lagwatch_partition_log_end_offset``
-    gives them (docs/metrics.md).
+    gives them (docs/metrics.md). No rows: the headers alone.
     """
-    labels = _labels(table)
-    out: list[bytes] = []
+    if rows_per_piece < 1:
+        raise ValueError(f"rows_per_piece must be at least 1; got {rows_per_piece}")
+    labels = _labels(table).combine_chunks()
     for name, help_text, column in VALUE_FAMILIES:
-        out.append(header(name, "gauge", help_text).encode())
-        out.append(_lines(f"{name}{{", labels, "} ", pc.cast(table[column], pa.string())))
+        yield header(name, "gauge", help_text).encode()
+        values = pc.cast(table[column], pa.string())
+        yield from _pieces(f"{name}{{", labels, "} ", values, rows_per_piece)
     for name, help_text, column in FLAG_FAMILIES:
+        yield header(name, "gauge", help_text).encode()
         ones = pc.if_else(pc.fill_null(table[column], False), "1", "0")
-        out.append(header(name, "gauge", help_text).encode())
-        out.append(_lines(f"{name}{{", labels, "} ", ones))
+        yield from _pieces(f"{name}{{", labels, "} ", ones, rows_per_piece)
+    yield header(STATUS_FAMILY, "gauge", STATUS_HELP).encode()
     status = pc.binary_join_element_wise(',status="', table["status"], '"} 1', "")
-    out.append(header(STATUS_FAMILY, "gauge", STATUS_HELP).encode())
-    out.append(_lines(f"{STATUS_FAMILY}{{", labels, "", status))
-    return out
+    yield from _pieces(f"{STATUS_FAMILY}{{", labels, "", status, rows_per_piece)
+
+
+def _pieces(
+    prefix: str,
+    labels: pa.Array,
+    middle: str,
+    values: pa.Array | pa.ChunkedArray,
+    rows_per_piece: int,
+) -> Iterator[bytes]:
+    """``_lines`` over consecutive slices of ``rows_per_piece`` rows (empty ones skipped)."""
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    for start in range(0, len(labels), rows_per_piece):
+        piece = _lines(
+            prefix,
+            labels.slice(start, rows_per_piece),
+            middle,
+            values.slice(start, rows_per_piece),
+        )
+        if piece:
+            yield piece
 
 
 def _labels(table: pa.Table) -> pa.ChunkedArray:
@@ -129,11 +160,10 @@ def _escaped(values: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.replace_substring(values, "\n", "\\n")
 
 
-def _lines(prefix: str, labels: pa.ChunkedArray, middle: str, values: pa.ChunkedArray) -> bytes:
+def _lines(prefix: str, labels: pa.Array, middle: str, values: pa.Array) -> bytes:
     """``prefix + label + middle + value + "\\n"`` for every row with a value, as the
     UTF-8 bytes Arrow already holds them in (no Python string of the whole text)."""
     lines = pc.drop_null(pc.binary_join_element_wise(prefix, labels, middle, values, "\n", ""))
-    lines = lines.combine_chunks()
     if len(lines) == 0:
         return b""
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]

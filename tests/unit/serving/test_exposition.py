@@ -6,7 +6,8 @@ import gzip
 import re
 import shutil
 import subprocess
-import threading
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,9 @@ from collectors.core.model import (
 )
 from collectors.core.slo import stats_of_counts
 from collectors.core.visibility import HistogramSet
-from collectors.serving.exposition import CONTENT_TYPE, GRANULARITIES, MetricsRenderer
+from collectors.serving import metric_partitions
+from collectors.serving.exposition import CONTENT_TYPE, GRANULARITIES, MetricsRenderer, gzip_pieces
+from collectors.store.columns import partition_table
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "metrics.md"
 NOW = 1_800_000_000.0
@@ -272,17 +275,17 @@ def test_no_snapshot_yet_serves_only_last_success_zero() -> None:
     assert samples(text, "lagwatch_collector_last_success_timestamp_seconds") == {frozenset(): 0}
 
 
-def test_one_render_per_snapshot_object() -> None:
+def test_every_render_is_of_the_snapshot_it_is_given() -> None:
     renderer = MetricsRenderer()
     snap = representative()
     first = renderer.render(snap)
-    assert renderer.render(snap) is first
     changed = replace(snap, taken_at=NOW + 1)
     second = renderer.render(changed)
-    assert second is not first
+    assert b"lagwatch_collector_snapshot_timestamp_seconds 1800000000.0" in first
     assert b"lagwatch_collector_snapshot_timestamp_seconds 1800000001.0" in second
+    assert renderer.render(snap) == first  # rendered anew, same text
     assert gzip.decompress(renderer.render_gzip(changed)) == second
-    assert renderer.render_gzip(changed) is renderer.render_gzip(changed)
+    assert b"".join(renderer.pieces(changed)) == second
 
 
 def test_drop_empty_groups_keeps_groups_with_an_slo() -> None:
@@ -316,26 +319,38 @@ def test_promtool_lints_the_exposition_clean() -> None:
     assert run.stdout.decode().strip() == ""
 
 
-def test_previous_snapshot_stays_cached_while_the_next_one_renders() -> None:
-    renderer = MetricsRenderer()
-    first, second, third = (replace(representative(), taken_at=NOW + i) for i in range(3))
-    old = renderer.render(first)
-    renderer.render_gzip(second)  # e.g. pre-rendered by the cycle before publishing
-    assert renderer.render(first) is old
-    renderer.render(third)
-    assert renderer.render(first) is not old  # only two renderings are kept
+@pytest.mark.parametrize("granularity", GRANULARITIES)
+def test_pieces_are_small_and_join_to_the_same_text_at_any_piece_size(granularity: str) -> None:
+    from collectors.devtools.bench_metrics import synthetic_snapshot
+
+    snap = synthetic_snapshot(groups=40, topics_per_group=2, partitions_per_topic=50, now=NOW)
+    renderer = MetricsRenderer(granularity)
+    whole = renderer.render(snap)
+    pieces = list(renderer.pieces(snap))
+    assert b"".join(pieces) == whole
+    if granularity == "partition":  # 4,000 rows: several pieces of one family's samples
+        small = list(metric_partitions.partition_families(partition_table(snap.partitions), 300))
+        assert max(len(p) for p in small) < 300 * 200  # 300 lines of < 200 bytes
+        chunked = b"".join(metric_partitions.partition_families(partition_table(snap.partitions)))
+        assert b"".join(small) == chunked and chunked in whole
+        assert max(len(p) for p in pieces) < len(whole) / 5  # at most one family at a time
 
 
-def test_cached_snapshot_is_served_without_waiting_for_a_render() -> None:
-    renderer = MetricsRenderer()
-    snap = representative()
-    cached = renderer.render(snap)
-    got: list[bytes] = []
-    with renderer._build_lock:  # another thread is rendering a new snapshot
-        reader = threading.Thread(target=lambda: got.append(renderer.render(snap)))
-        reader.start()
-        reader.join(timeout=5)
-    assert got == [cached]
+def test_rows_per_piece_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="rows_per_piece must be at least 1; got 0"):
+        next(metric_partitions.partition_families(partition_table(representative().partitions), 0))
+
+
+@pytest.mark.parametrize("parts", [[], [b""], [b"abc"], [b"x" * 100_000, b"", b"y\n" * 70_000]])
+def test_gzip_pieces_is_one_gzip_stream_of_the_joined_input(parts: list[bytes]) -> None:
+    for compress_on in (None, ThreadPoolExecutor(1)):
+        out = list(gzip_pieces(iter(parts), compress_on=compress_on))
+        assert all(out[:-1]), "no empty pieces before the trailer"
+        assert gzip.decompress(b"".join(out)) == b"".join(parts)
+        # a single member: a decoder that stops after the first member still reads it all
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        assert decoder.decompress(b"".join(out)) == b"".join(parts) and decoder.eof
+        assert decoder.unused_data == b""
 
 
 def test_benchmark_snapshot_renders_and_parses() -> None:
