@@ -23,10 +23,11 @@ log = logging.getLogger(__name__)
 
 CommittedFrom = Literal["auto", "offsets_topic", "admin"]
 
-# The first, whole-topic read goes in slices, one per cycle, each twice as long as the
-# one before (up to the request timeout): the first snapshot waits for one short slice
-# only, and few cycles pay for the Admin API meanwhile.
+# The first, whole-topic read: one short slice in the first cycle, so the first
+# snapshot comes soon (the groups not read yet are asked with the Admin API); the rest
+# in the second cycle, in slices of PROGRESS_EVERY_S with a progress line after each.
 COLD_FIRST_SLICE_S = 0.5
+PROGRESS_EVERY_S = 2.0
 
 
 class CommittedOffsetsFromLog:
@@ -47,7 +48,6 @@ class CommittedOffsetsFromLog:
         self._timeout = timeout_s
         self._log: CommittedOffsetsLog | None = None
         self._cold = True  # the next read is the first of a fresh log
-        self._slice = COLD_FIRST_SLICE_S
         self._cold_started: float | None = None
         self._gave_up = mode == "admin"
 
@@ -101,20 +101,30 @@ class CommittedOffsetsFromLog:
     def _cold_read(self, offsets_log: CommittedOffsetsLog) -> Callable[[int, int], None]:
         """The first read takes the whole topic: millions of records on a big cluster,
         about 3 s of CPU per million here, while OffsetFetch answers 100,000
-        group-partitions in about 1 s. So it goes in slices, one per cycle: after each,
-        the groups of the partitions read up to date come from the log, the others
+        group-partitions in about 1 s. So the first cycle reads only a short slice; the
+        groups of the partitions read up to date come from the log, the others
         (``hides_commits_of``) from the Admin API, and every value is exact from the
-        first snapshot on. Returns what logs the slice's progress line once the caller
-        knows how many groups the log answered. A slice that cannot even learn its
-        targets (broker gone) raises that error; the next cycle resumes."""
-        if self._cold_started is None:
+        first snapshot on. The second cycle reads on for as long as records keep
+        arriving, with a progress line every ``PROGRESS_EVERY_S``; a slice that brings
+        nothing (broker gone) ends it, its groups again asked with the Admin API, and
+        the next cycle resumes. Returns what logs the outcome once the caller knows how
+        many groups the log answered. A slice that cannot even learn its targets
+        raises that error (every group's, as before)."""
+        first = self._cold_started is None
+        if first:
             self._cold_started = time.monotonic()
-        done = offsets_log.catch_up(min(self._slice, self._timeout), partial=True)
-        self._slice *= 2
-        elapsed = time.monotonic() - self._cold_started
+            done = offsets_log.catch_up(min(COLD_FIRST_SLICE_S, self._timeout), partial=True)
+        else:
+            while True:
+                before = offsets_log.records_parsed
+                done = offsets_log.catch_up(min(PROGRESS_EVERY_S, self._timeout), partial=True)
+                if done or offsets_log.records_parsed == before:
+                    break
+                log.info(self._progress(offsets_log))
         self._cold = not done
-        progress = offsets_log.progress()
+        line = self._progress(offsets_log)
         records = offsets_log.records_parsed
+        elapsed = time.monotonic() - self._cold_started
 
         def report(from_log: int, groups: int) -> None:
             if done:
@@ -127,12 +137,16 @@ class CommittedOffsetsFromLog:
                 log.info(
                     "%s; %d of %d groups read from it, the others asked with the Admin "
                     "API meanwhile",
-                    progress_line(progress, records, elapsed),
+                    line,
                     from_log,
                     groups,
                 )
 
         return report
+
+    def _progress(self, offsets_log: CommittedOffsetsLog) -> str:
+        elapsed = time.monotonic() - (self._cold_started or time.monotonic())
+        return progress_line(offsets_log.progress(), offsets_log.records_parsed, elapsed)
 
     def close(self) -> None:
         if self._log is not None:
@@ -140,7 +154,6 @@ class CommittedOffsetsFromLog:
                 self._log.close()
             self._log = None
             self._cold = True
-            self._slice = COLD_FIRST_SLICE_S
             self._cold_started = None
 
 

@@ -102,38 +102,39 @@ def test_admin_mode_never_opens_the_log() -> None:
     assert CommittedOffsetsFromLog(open_log, "admin", 1.0).fetch(["g"]) is None
 
 
-def test_the_cold_read_goes_in_growing_slices_leaving_unread_groups_to_the_admin_api(
-    caplog,
-) -> None:
+def test_the_cold_read_leaves_unread_groups_to_the_admin_api_then_reads_on(caplog) -> None:
     caplog.set_level("INFO")
-    log = FakeLog(slices=2, per_slice=600_000)
+    log = FakeLog(slices=3, per_slice=400_000)
     log.data["h"] = {("t", 1): 9}
     log.pending_unread = {"h"}
     source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0)
-    # Each slice answers the groups read up to date; the others are left out (the
-    # caller asks OffsetFetch for them), never reported with a guessed offset.
+    # The first cycle reads one short slice and answers the groups read up to date; the
+    # others are left out (the caller asks OffsetFetch), never given a guessed offset.
     first = source.fetch(["g", "h"])
     assert set(first) == {"g"} and first["g"].offsets == {("t", 0): 5}
-    assert "reading __consumer_offsets: 40% (600k records)" in caplog.text
+    assert log.timeouts == [0.5]
+    assert "reading __consumer_offsets: 40% (400k records)" in caplog.text
     assert "1 of 2 groups read from it" in caplog.text
-    assert set(source.fetch(["g", "h"])) == {"g"}
-    assert "(1.2M records)" in caplog.text
+    # The second reads on while records arrive, a progress line per slice.
     done = source.fetch(["g", "h"])
     assert done["h"].offsets == {("t", 1): 9} and done["h"].error is None
+    assert log.timeouts == [0.5, 2.0, 2.0, 2.0]
+    assert "(800k records)" in caplog.text and "(1.2M records)" in caplog.text
     assert "1,200,000 records read" in caplog.text
-    assert log.timeouts == [0.5, 1.0, 2.0]  # slices double, capped by the timeout
     # Later reads are ordinary catch-ups: one call, and a timeout is every group's error.
     log.slices = 1
     assert source.fetch(["g"])["g"].error == "not caught up within 10s"
     assert log.timeouts[-1] == 10.0
 
 
-def test_cold_read_slices_never_exceed_the_request_timeout() -> None:
-    log = FakeLog(slices=5, per_slice=1)
+def test_a_cold_read_slice_that_brings_nothing_ends_the_cycle_and_the_next_resumes() -> None:
+    log = FakeLog(slices=2, per_slice=0)
+    log.pending_unread = {"h"}
     source = CommittedOffsetsFromLog(lambda: log, "auto", 1.5)
-    for _ in range(6):
-        source.fetch(["g"])
-    assert log.timeouts == [0.5, 1.0, 1.5, 1.5, 1.5, 1.5]
+    assert set(source.fetch(["g", "h"])) == {"g"}
+    assert set(source.fetch(["g", "h"])) == {"g"}  # stalled: h still asked elsewhere
+    assert set(source.fetch(["g", "h"])) == {"g", "h"}
+    assert log.timeouts == [0.5, 1.5, 1.5]  # slices never exceed the request timeout
 
 
 def test_a_cold_read_that_cannot_reach_the_broker_is_every_groups_error_and_resumes() -> None:
