@@ -116,7 +116,32 @@ def rates(points: Sequence[tuple[float, Ints]], rows: int, now: float, window_s:
     ``points`` are ``(observed_at, offsets)`` oldest first, one offset column per
     observation time, ``NONE`` where a row had no point then. Returns ``rows`` rates,
     NaN where the scalar gives None.
+
+    A *steady* row has the same offset at every point (a group that did not commit,
+    a partition nobody wrote to, over the whole history: most rows of a big cluster
+    in any cycle). Its rate does not depend on that offset: 0 or NaN by the times
+    alone (NaN for a row with no point at all). So the walk runs over the other rows
+    only, and the steady rows take the answer of a stand-in row with the same times.
     """
+    if not points:
+        return _rates(points, rows, now, window_s)
+    base = points[-1][1]
+    varied = np.zeros(rows, dtype=bool)
+    for _, v in points[:-1]:
+        varied |= v != base
+    stand_in = _rates([(t, _STAND_IN) for t, _ in points], len(_STAND_IN), now, window_s)
+    out = np.where(base != NONE, stand_in[0], stand_in[1])
+    moving = np.flatnonzero(varied)
+    if len(moving):
+        out[moving] = _rates([(t, v[moving]) for t, v in points], len(moving), now, window_s)
+    return out
+
+
+_STAND_IN = np.array([0, NONE], dtype=np.int64)  # a steady known row, a row never known
+
+
+def _rates(points: Sequence[tuple[float, Ints]], rows: int, now: float, window_s: float) -> Floats:
+    """``rates`` by walking every row back through the points."""
     cutoff = now - window_s
     have_last = np.zeros(rows, dtype=bool)
     active = np.ones(rows, dtype=bool)
@@ -279,9 +304,16 @@ def step_status(now: float, s: StatusState, x: StatusInputs, p: StatusParams) ->
     )
     known = ~np.isnan(x.staleness_s) & ~x.clock_skew
 
-    # Points: cleared by a rewind's start or end, appended on forward moves.
-    point_t = np.where(clear[:, None], np.nan, s.point_t)
-    point_s = np.where(clear[:, None], np.nan, s.point_s)
+    # Points: cleared by a rewind's start or end, appended on forward moves. Only
+    # usable rows keep the change, so it is made in place on just the rows it touches
+    # (a rewind's, a forward move's): the (rows, warn_points) arrays are the costly
+    # part of this kernel, and a cycle changes few rows. An unusable row that would
+    # have been cleared keeps its old points here; ``behind`` differs only on such
+    # rows, and their verdict is ERROR whatever ``behind`` says.
+    point_t, point_s = s.point_t, s.point_s
+    wipe = np.flatnonzero(clear & ok)
+    point_t[wipe] = np.nan
+    point_s[wipe] = np.nan
     last_t = point_t[:, -1]
     spaced = np.isnan(last_t) | (at - last_t >= p.window_s / p.warn_points)
     append = np.flatnonzero(ok & forward & known & (target == NONE) & spaced)
@@ -319,7 +351,8 @@ def step_status(now: float, s: StatusState, x: StatusInputs, p: StatusParams) ->
     ).astype(np.int64)
     replay = np.where(ok & ~oor & pending & ~marker & ~stalled & rewinding, progress, np.nan)
 
-    # Write the new history back where the reading was usable.
+    # Write the new history back where the reading was usable (the points already are).
+    every = bool(ok.all())
     for name, value in (
         ("first_seen", first_seen),
         ("last_seen", np.full(len(lag), at)),
@@ -335,9 +368,10 @@ def step_status(now: float, s: StatusState, x: StatusInputs, p: StatusParams) ->
         ("rewind_origin", origin),
     ):
         column = getattr(s, name)
-        column[ok] = value[ok]
-    s.point_t[ok] = point_t[ok]
-    s.point_s[ok] = point_s[ok]
+        if every:
+            np.copyto(column, value)
+        else:
+            column[ok] = value[ok]
     return StatusOutputs(
         status=status,
         out_of_range=oor,
@@ -351,8 +385,8 @@ def _falling_behind(
 ) -> Bools:
     """``status.falling_behind`` per row."""
     window = np.where(np.isnan(cadence), p.window_s, np.maximum(p.window_s, 3.0 * cadence))
-    inside = ~np.isnan(point_t) & (point_t >= (at - window)[:, None])
-    n = inside.sum(axis=1)
+    inside = point_t >= (at - window)[:, None]  # False where NaN (no point)
+    n = np.count_nonzero(inside, axis=1)
     candidates = np.flatnonzero(n >= 3)
     out = np.zeros(len(n), dtype=bool)
     if not len(candidates):

@@ -114,6 +114,36 @@ def test_rates_equal_the_scalar(seed: int) -> None:
         assert _back(got[i]) == pytest.approx(want), (times, row)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rates_of_steady_rows_equal_the_scalar(seed: int) -> None:
+    """Mostly rows whose offset never changes (the kernel's shortcut), beside rows that
+    change once, rows with holes, rows never known, with the newest point inside or
+    outside the window and repeated times."""
+    rng = random.Random(seed)
+    rows, columns = 200, rng.randint(1, 10)
+    times = sorted(rng.uniform(0, 60) for _ in range(columns))
+    if rng.random() < 0.3 and columns > 1:
+        times[-1] = times[-2]
+    values = []
+    for _ in range(rows):
+        kind, offset = rng.random(), rng.randint(0, 20)
+        row: list[int | None] = [offset] * columns
+        if kind < 0.1:
+            row = [None] * columns
+        elif kind < 0.2:
+            row[rng.randrange(columns)] = None
+        elif kind < 0.3:
+            row[rng.randrange(columns)] = rng.randint(0, 20)
+        values.append(row)
+    now, window = rng.choice([60.0, 75.0]), rng.choice([5.0, 20.0, 100.0])
+    points = [(t, _ints([v[j] for v in values])) for j, t in enumerate(times)]
+    got = kernels.rates(points, rows, now, window)
+    for i, row in enumerate(values):
+        scalar_points = [(t, v) for t, v in zip(times, row, strict=True) if v is not None]
+        want = lag.rate(scalar_points, now, window)
+        assert _back(got[i]) == pytest.approx(want), (times, row)
+
+
 def _random_readings(rng: random.Random, steps: int) -> list[Reading | None]:
     """One partition's readings at times 0, dt, 2*dt, ... (None: no reading that
     cycle): small moves so that stalls, rewinds, out-of-range commits, markers, skew,
