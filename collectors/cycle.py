@@ -123,6 +123,10 @@ class ClusterCollector:
         self._log_end_changes: dict[LogPartition, list[LogEndPoint]] = {}
         # (layout, partition lists, closed): see ``_topics_closed``.
         self._closed_for: tuple[Layout, dict[str, list[int]], bool] | None = None
+        # Per group of the current layout: its offsets' keys in their mapping's order,
+        # and each one's slot (see ``_same_keys``); dropped when the layout changes.
+        self._key_orders: dict[str, tuple[list[TopicPart], Ints]] = {}
+        self._key_orders_of: Layout | None = None
 
     @property
     def known_keys(self) -> list[PartitionKey]:
@@ -260,15 +264,42 @@ class ClusterCollector:
             if known is None:
                 if offsets or assigned:
                     return None
-            elif offsets.keys() != known or not assigned <= known:
+            elif not assigned <= known or not self._same_keys(group, offsets, known):
                 return None
         # ``groups`` holds every group of the layout (the listing plus the known ones).
         if not self._topics_closed(self._partitions_of(layout.topics)):
             return None
         values: list[int | None] = []
+        slots: list[Ints] = []
         for group in layout.groups:
-            values += map(committed[group].offsets.__getitem__, layout.group_tps[group])
-        return _offsets_column(values)
+            values += committed[group].offsets.values()  # in the order _same_keys saw
+            slots.append(self._key_orders[group][1])
+        column = np.empty(len(layout.keys.keys), dtype=np.int64)
+        column[np.concatenate(slots)] = _offsets_column(values)
+        return column
+
+    def _same_keys(
+        self, group: str, offsets: Mapping[TopicPart, int | None], known: frozenset[TopicPart]
+    ) -> bool:
+        """True when ``offsets`` has exactly the keys ``known`` (the group's slots), and
+        ``_key_orders[group]`` then holds its keys in its iteration order with the slot
+        of each. A mapping whose keys are the same in the same order as last cycle is
+        recognised by a list comparison (identical key objects compare by identity, so
+        no key is hashed); otherwise the key sets are compared and the order learned."""
+        layout = self._layout
+        if self._key_orders_of is not layout:
+            self._key_orders = {}
+            self._key_orders_of = layout
+        keys = list(offsets)
+        cached = self._key_orders.get(group)
+        if cached is not None and cached[0] == keys:
+            return True
+        if offsets.keys() != known:
+            return False
+        start = int(layout.group_starts[layout.group_index[group]])
+        slot = {tp: start + i for i, tp in enumerate(layout.group_tps[group])}
+        self._key_orders[group] = (keys, np.array([slot[tp] for tp in keys], dtype=np.int64))
+        return True
 
     def _topics_closed(self, parts: dict[str, list[int]]) -> bool:
         """True when every partition ``parts`` lists for a topic a group consumes is

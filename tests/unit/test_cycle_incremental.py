@@ -54,9 +54,11 @@ class World:
 
     def _new_group(self, group: str) -> None:
         topics = self.rng.sample(TOPICS, self.rng.randint(1, 2))
-        self.offsets[group] = {
-            (t, p): self.rng.randint(0, self.ends[(t, p)]) for t in topics for p in self.parts[t]
-        }
+        offsets = self.offsets.setdefault(group, {})  # the same live map, as in the log
+        offsets.clear()
+        offsets.update(
+            {(t, p): self.rng.randint(0, self.ends[(t, p)]) for t in topics for p in self.parts[t]}
+        )
         self.members[group] = self.rng.randint(0, 2)
         self.assigned[group] = frozenset()
 
@@ -114,7 +116,14 @@ class World:
             self.errors[group] = "OffsetFetch: timed out" + (" (kept)" * (rng.random() < 0.5))
         elif kind < 0.33:
             self.describe_errors.add(rng.choice(list(self.offsets)))
-        elif kind < 0.36:  # an admin-style "no commit" (None) or a negative sentinel
+        elif kind < 0.36:  # the same partitions, iterated in another order
+            group = rng.choice(list(self.offsets))
+            offsets = self.offsets[group]
+            items = list(offsets.items())
+            rng.shuffle(items)
+            offsets.clear()
+            offsets.update(items)
+        elif kind < 0.4:  # an admin-style "no commit" (None) or a negative sentinel
             group = rng.choice(list(self.offsets))
             tps = self._tps(group)
             if tps:
