@@ -1,23 +1,34 @@
-"""``lagwatch bench metrics``: ``/metrics`` scrape latency over real HTTP.
+"""``lagwatch bench metrics``: ``/metrics`` scrape latency over real HTTP, and what a
+render costs in time and memory.
 
-A synthetic snapshot (no broker needed) is served by the collector's HTTP app under
-uvicorn in a separate process, so the client and the server do not share a GIL, and an
-httpx client with keep-alive scrapes it repeatedly after a warm-up. Two cases from
+A synthetic snapshot (no broker needed, shaped as the collector publishes it) is served
+by the collector's HTTP app under uvicorn in a separate process, so the client and the
+server do not share a GIL, and an httpx client with keep-alive scrapes it repeatedly
+after a warm-up: once with a new snapshot published before every scrape (what
+Prometheus meets whenever the cycle is shorter than its scrape interval: every scrape
+renders), once scraping the same snapshot again (gzip: the kept body). Cases from
 issue 4: partition granularity with 100,000 group-partitions (target < 250 ms) and group
-granularity with about 5,000 series (target < 20 ms). Render time of a new snapshot is
-measured in the server process and reported too. Results go to ``docs/benchmarks.md``.
+granularity with about 5,000 series (target < 20 ms). In the server process, before
+anything else, the peak memory of one streamed gzip render of a new snapshot is read
+from the kernel (RSS high-water mark, reset just before). Results go to
+``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import gc
 import multiprocessing as mp
 import os
 import random
 import socket
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -43,6 +54,8 @@ from collectors.core.partition_table import (
     PartitionTable,
 )
 from collectors.devtools.bench_report import percentile, write_section
+from collectors.serving.exposition import gzip_pieces
+from collectors.serving.scrape import ScrapeCache
 
 SERIES_PER_GROUP = 18  # group-level series of one group: see docs/metrics.md
 
@@ -240,78 +253,89 @@ def _free_port() -> int:
 
 
 class _Provider:
-    def __init__(self, snapshot: Snapshot) -> None:
+    """Publishes a new snapshot object (same values, taken now) for every scrape while
+    ``fresh`` is set, as a collector whose cycle is shorter than the scrape interval."""
+
+    def __init__(self, snapshot: Snapshot, fresh: Any) -> None:
         self._snapshot = snapshot
+        self._fresh = fresh
 
     def snapshot(self) -> Snapshot:
+        if self._fresh.is_set():
+            return dataclasses.replace(self._snapshot, taken_at=time.time())
         return self._snapshot
 
 
-def _make_app(provider: _Provider, renderer: object) -> object:
-    """The collector's real app when it exists, else a stand-in with the same route logic."""
-    try:
-        from collectors.serving.app import create_app
-    except ImportError:
-        create_app = None
-    if create_app is not None:
-        return create_app(provider, renderer=renderer)
-    from fastapi import FastAPI, Request, Response
-
-    from collectors.serving.exposition import CONTENT_TYPE
-
-    app = FastAPI()
-
-    @app.get("/metrics")
-    def metrics(request: Request) -> Response:
-        snap = provider.snapshot()
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            body = renderer.render_gzip(snap)  # type: ignore[attr-defined]
-            return Response(body, media_type=CONTENT_TYPE, headers={"Content-Encoding": "gzip"})
-        return Response(renderer.render(snap), media_type=CONTENT_TYPE)  # type: ignore[attr-defined]
-
-    return app
+def _kib_status(key: str) -> int:
+    """A ``/proc/self/status`` value in KiB (``VmRSS``, ``VmHWM``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {key}")
 
 
-def _serve(case: Case, port: int, ready: mp.Queue) -> None:
-    """Child process: build the snapshot, time renders, then serve it until killed."""
+def _render_memory(scrapes: ScrapeCache, snapshot: Snapshot) -> tuple[int, int]:
+    """(peak, held) bytes of RSS above the level before one gzip scrape of a new
+    snapshot, streamed and thrown away as a client would. The kernel's high-water mark is
+    reset first (``clear_refs`` 5), so the peak is this render's, allocator included."""
+    gc.collect()
+    before = _kib_status("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    for _ in scrapes.stream(dataclasses.replace(snapshot, taken_at=time.time()), True):
+        pass
+    gc.collect()
+    return (_kib_status("VmHWM") - before) * 1024, (_kib_status("VmRSS") - before) * 1024
+
+
+def _best(repeats: int, work: Callable[[], object]) -> float:
+    """Shortest wall time of ``repeats`` runs of ``work``."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _serve(case: Case, port: int, ready: mp.Queue, fresh: Any) -> None:
+    """Child process: build the snapshot, measure renders, then serve it until killed."""
     import uvicorn
 
+    from collectors.serving.app import create_app
     from collectors.serving.exposition import MetricsRenderer
 
     snapshot = synthetic_snapshot(
         case.groups, case.topics_per_group, case.partitions_per_topic, time.time()
     )
-    renders = []
-    for _ in range(3):  # a fresh renderer per round: first render of a new snapshot
-        renderer = MetricsRenderer(case.granularity)
-        started = time.perf_counter()
-        renderer.render(snapshot)
-        renders.append(time.perf_counter() - started)
-    warm = []
-    for _ in range(3):  # same renderer, new snapshot object: label strings already cached
-        clone = Snapshot(**{f: getattr(snapshot, f) for f in Snapshot.__slots__})
-        started = time.perf_counter()
-        renderer.render(clone)
-        warm.append(time.perf_counter() - started)
-    body = renderer.render(clone)
-    started = time.perf_counter()
-    gz = renderer.render_gzip(clone)
-    gzip_s = time.perf_counter() - started
-    app = _make_app(_Provider(clone), renderer)
+    renderer = MetricsRenderer(case.granularity)
+    scrapes = ScrapeCache(renderer)
+    peak, held = _render_memory(scrapes, snapshot)  # first: no earlier render's leftovers
+
+    def new() -> Snapshot:
+        return dataclasses.replace(snapshot, taken_at=time.time())
+
+    render_s = _best(3, lambda: sum(len(p) for p in renderer.pieces(new())))
+    sequential_s = _best(3, lambda: sum(len(p) for p in gzip_pieces(renderer.pieces(new()))))
+    scrape_s = _best(3, lambda: sum(len(p) for p in scrapes.stream(new(), True)))
+    body = renderer.render(snapshot)
+    app = create_app(_Provider(snapshot, fresh), renderer=renderer)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
     samples = body.count(b"\n") - 2 * body.count(b"# TYPE ")  # lines minus HELP/TYPE
     ready.put(
         {
-            "render_cold_s": min(renders),
-            "render_warm_s": min(warm),
-            "gzip_s": gzip_s,
+            "render_s": render_s,
+            "gzip_sequential_s": sequential_s,
+            "gzip_overlapped_s": scrape_s,
+            "peak_bytes": peak,
+            "held_bytes": held,
             "bytes": len(body),
-            "gzip_bytes": len(gz),
+            "gzip_bytes": len(renderer.render_gzip(snapshot)),
             "samples": samples,
         }
     )
+    del body
     server.run()
 
 
@@ -319,21 +343,26 @@ def _measure(case: Case, scrapes: int, warmup: int) -> dict[str, object]:
     port = _free_port()
     ctx = mp.get_context("spawn")
     ready: mp.Queue = ctx.Queue()
-    proc = ctx.Process(target=_serve, args=(case, port, ready), daemon=True)
+    fresh = ctx.Event()
+    proc = ctx.Process(target=_serve, args=(case, port, ready, fresh), daemon=True)
     proc.start()
     try:
         info = ready.get(timeout=600)
         url = f"http://127.0.0.1:{port}/metrics"
         out: dict[str, object] = {"case": case, **info}
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=60) as client:
             _wait_until_serving(client, url)
+            fresh.set()
             for encoding in ("identity", "gzip"):
-                out[encoding] = _scrape(client, url, encoding, scrapes, warmup)
-        gz, plain = out["gzip"], out["identity"]
+                out[f"new {encoding}"] = _scrape(client, url, encoding, scrapes, warmup)
+            fresh.clear()
+            out["again gzip"] = _scrape(client, url, "gzip", scrapes, warmup)
         print(
-            f"{case.name}: render {info['render_cold_s'] * 1000:.0f} ms, scrape median "
-            f"{statistics.median(gz) * 1000:.1f} ms (gzip) / "
-            f"{statistics.median(plain) * 1000:.1f} ms (identity)"
+            f"{case.name}: render {info['render_s'] * 1000:.0f} ms, scrape of a new snapshot "
+            f"median {statistics.median(out['new gzip']) * 1000:.1f} ms (gzip) / "
+            f"{statistics.median(out['new identity']) * 1000:.1f} ms (identity), again "
+            f"{statistics.median(out['again gzip']) * 1000:.1f} ms (gzip); render peak "
+            f"{_mb(info['peak_bytes'])}"
         )
         return out
     finally:
@@ -374,37 +403,45 @@ def _scrape(
 
 def _report(results: list[dict[str, object]], scrapes: int, load: tuple[float, float]) -> str:
     lines = [
-        "## /metrics scrape latency",
+        "## /metrics scrape latency and render memory",
         "",
-        f"`lagwatch bench metrics`: a synthetic snapshot served by the collector's HTTP app "
-        f"(uvicorn, separate process); an httpx client with keep-alive scrapes it {scrapes} "
-        "times after a warm-up. Latency is request to last body byte. *gzip* is what "
-        "Prometheus asks for (body compressed once per snapshot and cached); *identity* is "
-        "plain text. Render: building the text of a new snapshot (cold: fresh renderer; "
-        "warm: group and topic label strings cached from the previous snapshot; partition "
-        "families are formatted by Arrow compute kernels on every render).",
+        "`lagwatch bench metrics`: a synthetic snapshot, shaped as the collector publishes "
+        "it, served by the collector's HTTP app (uvicorn, separate process); an httpx "
+        f"client with keep-alive scrapes it {scrapes} times after a warm-up. Latency is "
+        "request to last body byte. *New snapshot*: a new snapshot is published before "
+        "every scrape, as whenever the cycle is shorter than the scrape interval, so every "
+        "scrape renders the latest snapshot as it streams it (gzip: what Prometheus asks "
+        "for; identity: plain text). *Again*: the same snapshot scraped again; its gzip "
+        "body is kept from the last complete scrape, so this is a copy.",
         "",
-        "A scrape of an already rendered snapshot takes no lock and copies cached bytes; "
-        "the first request for a new snapshot pays render + gzip once, unless the "
-        "collection cycle calls `MetricsRenderer.render_gzip(snapshot)` before publishing "
-        "it (then scrapes keep reading the previous snapshot's bytes meanwhile). "
+        "In the server process: *render* is the text of a new snapshot, streamed and "
+        "thrown away (no gzip); *+ gzip* is render and compression one after the other, "
+        "*overlapped* is what a scrape does (each piece compressed on a worker thread "
+        "while the next renders). *Render peak* is the RSS high-water mark of one gzip "
+        "scrape of a new snapshot above the RSS before it (kernel counter, reset just "
+        "before; measured first in the process); *held* is what stays after it (the gzip "
+        "body kept for the next scrape, allocator caches). "
         f"Machine shared with other work: 1-minute load average {load[0]:.1f} before, "
         f"{load[1]:.1f} after the run.",
         "",
-        "| case | samples | body | gzip body | render cold / warm | gzip once "
-        "| scrape median / p95 (gzip) | scrape median / p95 (identity) | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| case | samples | body | gzip body | render / + gzip / overlapped "
+        "| render peak / held | scrape of a new snapshot, median / p95: gzip "
+        "| identity | again (gzip) | target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         case: Case = r["case"]  # type: ignore[assignment]
-        gz: list[float] = r["gzip"]  # type: ignore[assignment]
-        plain: list[float] = r["identity"]  # type: ignore[assignment]
+        new_gz: list[float] = r["new gzip"]  # type: ignore[assignment]
+        new_plain: list[float] = r["new identity"]  # type: ignore[assignment]
+        again: list[float] = r["again gzip"]  # type: ignore[assignment]
         target = f"< {case.target_ms:g} ms" if case.target_ms else "-"
         lines.append(
             f"| {case.name} | {r['samples']:,} | {_mb(r['bytes'])} | {_mb(r['gzip_bytes'])} "
-            f"| {_ms(r['render_cold_s'])} / {_ms(r['render_warm_s'])} | {_ms(r['gzip_s'])} "
-            f"| {_ms(statistics.median(gz))} / {_ms(percentile(gz, 95))} "
-            f"| {_ms(statistics.median(plain))} / {_ms(percentile(plain, 95))} | {target} |"
+            f"| {_ms(r['render_s'])} / {_ms(r['gzip_sequential_s'])} / "
+            f"{_ms(r['gzip_overlapped_s'])} | {_mb(r['peak_bytes'])} / {_mb(r['held_bytes'])} "
+            f"| {_ms(statistics.median(new_gz))} / {_ms(percentile(new_gz, 95))} "
+            f"| {_ms(statistics.median(new_plain))} / {_ms(percentile(new_plain, 95))} "
+            f"| {_ms(statistics.median(again))} / {_ms(percentile(again, 95))} | {target} |"
         )
     return "\n".join(lines)
 

@@ -12,6 +12,7 @@ Prometheus HA pair, a person with curl, a cycle longer than the scrape interval 
 a copy, not a render. It is kept only when the stream ran to its end (a client that hung
 up leaves nothing half-written) and never replaces the body of a newer snapshot; plain
 text is always rendered anew. Two scrapes of one new snapshot at once both render it.
+After each render, Arrow's allocator hands the memory the render freed back to the system.
 
 A gzip scrape compresses each piece on a worker thread while the scrape's own thread
 renders the next one (``gzip_pieces``): at 100,000 group-partitions a render costs about
@@ -24,6 +25,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+
+import pyarrow as pa
 
 from collectors.core.model import Snapshot
 from collectors.serving.exposition import MetricsRenderer, gzip_pieces
@@ -48,7 +51,7 @@ class ScrapeCache:
         ``None`` (no cycle finished yet) gives the body of ``MetricsRenderer.pieces(None)``.
         """
         if not gzipped:
-            return self.renderer.pieces(snapshot)
+            return _releasing(self.renderer.pieces(snapshot))
         if snapshot is None:
             return gzip_pieces(self.renderer.pieces(None))
         key = _key(snapshot)
@@ -59,13 +62,25 @@ class ScrapeCache:
 
     def _gzip_and_keep(self, snapshot: Snapshot, key: _Key) -> Iterator[bytes]:
         body: list[bytes] = []
-        for piece in gzip_pieces(self.renderer.pieces(snapshot), compress_on=self._compress_on):
+        pieces = _releasing(self.renderer.pieces(snapshot))
+        for piece in gzip_pieces(pieces, compress_on=self._compress_on):
             body.append(piece)
             yield piece
         with self._lock:  # check and swap as one step: scrapes end on several threads
             kept = self._gzip
             if kept is None or kept[0][1] <= key[1]:
                 self._gzip = (key, tuple(body))
+
+
+def _releasing(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """``pieces``, then Arrow's unused memory back to the system, however the stream
+    ends. Arrow's allocator keeps the pages a render freed for reuse (~35 MB of RSS at
+    100,000 group-partitions); scrapes are seconds apart, so they are better returned
+    (a few milliseconds)."""
+    try:
+        yield from pieces
+    finally:
+        pa.default_memory_pool().release_unused()
 
 
 def _key(snapshot: Snapshot) -> _Key:
