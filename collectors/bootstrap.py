@@ -37,7 +37,7 @@ def build_cluster(
         if settings.read_records:
             # A cold start's many rounds of reads must not hold back the first snapshot
             # for long; later cycles read few records and never reach the budget.
-            budget = max(1.0, interval_s / 2)
+            budget = max(2.0, interval_s / 2)
             readers = {
                 rc: RecordTimesReader(config, read_committed=rc, rounds_budget_s=budget)
                 for rc in (False, True)
