@@ -270,17 +270,20 @@ def step_status(now: float, s: StatusState, x: StatusInputs, p: StatusParams) ->
     moved = seen & (c != prior)
     forward = moved & (c != NONE) & ((prior == NONE) | (c > prior))
     went_back = moved & (c != NONE) & (prior != NONE) & (c < prior)
-    threshold = _threshold(s.cadence, p)
-    sampled = forward & ~np.isnan(s.moved_at)
-    start = np.maximum(
-        s.moved_at, np.where(np.isnan(s.pending_since), s.last_seen, s.pending_since)
-    )
-    sample = np.minimum(at - start, threshold)
-    cadence = np.where(
-        sampled,
-        np.where(np.isnan(s.cadence), sample, np.maximum(sample, s.cadence * p.cadence_decay)),
-        s.cadence,
-    )
+    # A cadence sample at each forward move (computed on those rows only: few per cycle).
+    sampled = np.flatnonzero(forward & ~np.isnan(s.moved_at))
+    cadence = s.cadence.copy()
+    if len(sampled):
+        old = s.cadence[sampled]
+        pending_from = s.pending_since[sampled]
+        start = np.maximum(
+            s.moved_at[sampled],
+            np.where(np.isnan(pending_from), s.last_seen[sampled], pending_from),
+        )
+        sample = np.minimum(at - start, _threshold(old, p))
+        cadence[sampled] = np.where(
+            np.isnan(old), sample, np.maximum(sample, old * p.cadence_decay)
+        )
     threshold = _threshold(cadence, p)
     moved_at = np.where(moved, at, s.moved_at)
     previous = np.where(moved, prior, s.previous)
@@ -376,7 +379,8 @@ def step_status(now: float, s: StatusState, x: StatusInputs, p: StatusParams) ->
         status=status,
         out_of_range=oor,
         replay_progress=replay,
-        threshold_s=_threshold(s.cadence, p),
+        # With every row usable, s.cadence is now ``cadence``: its threshold is known.
+        threshold_s=threshold if every else _threshold(s.cadence, p),
     )
 
 
