@@ -64,8 +64,9 @@ def sample_spacing(
         "m AS (SELECT median(d) AS m FROM d WHERE d > 0) "
         f"SELECT max(d) FROM d, m WHERE d > 0 AND d <= {_OUTAGE_FACTOR} * m.m"
     )
-    row = cursor.execute(sql, params).fetchone()
-    return None if row is None or row[0] is None else float(row[0])
+    # fetchall, not fetchone: an unfinished result would block this cursor's next call.
+    ((spacing,),) = cursor.execute(sql, params).fetchall()
+    return None if spacing is None else float(spacing)
 
 
 def query(

@@ -102,7 +102,7 @@ def test_bad_retention_is_rejected(db_path: Path, kwargs: dict[str, float]) -> N
 
 
 def duckdb_setting(store: Store, name: str) -> str:
-    return store.query(lambda c: c.execute("SELECT current_setting(?)", [name]).fetchone()[0])
+    return store.query(lambda c: c.execute("SELECT current_setting(?)", [name]).fetchall()[0][0])
 
 
 def test_duckdb_memory_is_capped_by_default(store: Store) -> None:

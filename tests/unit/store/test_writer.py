@@ -26,7 +26,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def count(store: Store, table: str) -> int:
-    return store.query(lambda c: c.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return store.query(lambda c: c.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def cycle(start: float, duration: float, staleness: float = 1.0) -> Snapshot:
@@ -53,7 +53,7 @@ def test_n_cycles_write_partition_rows_once_per_interval(store: Store) -> None:
     unknown = store.query(
         lambda c: c.execute(
             "SELECT count(*) FROM group_samples WHERE committed IS NULL OR log_end IS NULL"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
     assert unknown == 0
     assert store.series("committed", "g", start=1_000, end=1_200, step=200) == [
