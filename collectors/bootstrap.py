@@ -35,9 +35,10 @@ def build_cluster(
     def connect() -> tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]:
         readers = None
         if settings.read_records:
-            # A cold start's many rounds of reads must not hold back the first snapshot
-            # for long; later cycles read few records and never reach the budget.
-            budget = max(2.0, interval_s / 2)
+            # A cold start with many rounds of reads (groups far apart in a partition)
+            # must not hold back the first snapshot for long; a usual one (a few
+            # rounds) fits, so the first snapshot is complete; later cycles read few.
+            budget = max(5.0, interval_s)
             readers = {
                 rc: RecordTimesReader(config, read_committed=rc, rounds_budget_s=budget)
                 for rc in (False, True)
