@@ -36,6 +36,7 @@ import os
 import pstats
 import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -61,6 +62,15 @@ CPU_TARGET_S = 1.5  # issue 14: CPU per cycle with 1% of inputs changing
 RSS_TARGET_MB = 1.5 * 1024  # issue 14: <= 1.5 GB
 HISTORY_S = 3600.0  # the records present at start span this much time
 SECTION = "core-synthetic"
+CYCLE_CODE = ("collectors/cycle.py", "collectors/core")
+# glibc's allocator settings change the cycle's cost (big NumPy temporaries come from
+# fresh mmap'd pages unless these are raised), so a run names them and reports apart.
+MALLOC_ENV = (
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_ARENA_MAX",
+    "GLIBC_TUNABLES",
+)
 LABEL = "synthetic: pure core, no broker, no store, no HTTP"
 
 
@@ -265,6 +275,8 @@ class CoreResult:
     profile: str | None = None  # cProfile top entries of one extra cycle
     checked_rows: int = 0  # rows checked against the synthetic truth, all cycles
     statuses: dict[str, int] = field(default_factory=dict)  # last cycle, by status
+    malloc: dict[str, str] = field(default_factory=dict)  # allocator settings in effect
+    code: str = "unknown"  # the commit of the cycle code measured (and uncommitted files)
 
 
 def run_core(
@@ -280,6 +292,7 @@ def run_core(
     # Imported here: the CLI imports every bench module to register its options.
     from collectors.cycle import ClusterCollector
 
+    code = code_version()  # the cycle's modules are imported now: this is what runs
     t0 = 1_800_000_000.0
     started = time.perf_counter()
     cluster = SyntheticCluster(plan, t0)
@@ -381,12 +394,40 @@ def run_core(
         peak_rss_steady_mb=peak_steady or None,
         rss_end_mb=rss_end,
         load=(load_before, os.getloadavg()[0]),
+        malloc={k: os.environ[k] for k in MALLOC_ENV if k in os.environ},
+        code=code,
         cold=samples[0],
         measured=samples[1 + plan.warmup :],
         profile=profile_text,
         checked_rows=checked,
         statuses=statuses,
     )
+
+
+def code_version() -> str:
+    """The last commit that changed the cycle code (``collectors/cycle.py``,
+    ``collectors/core``), plus those files that differ from it: the cycle changes while
+    other work lands, so a result names what it measured."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "log", "-1", "--format=%h", "--", *CYCLE_CODE],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", *CYCLE_CODE],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.split("\n")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    changed = sorted(line[3:] for line in dirty if line.strip())
+    return head + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 def _truth_index(keys: Sequence, cluster: SyntheticCluster) -> tuple[np.ndarray, np.ndarray]:
@@ -487,7 +528,8 @@ def run(args: argparse.Namespace) -> int:
     if result.profile:
         print("\ncProfile of one more cycle (top 15 by own time):\n" + result.profile)
     if not args.no_write:
-        print(f"written to {write_section(SECTION, body)}")
+        section = SECTION + ("-malloc-tuned" if result.malloc else "")
+        print(f"written to {write_section(section, body)}")
     return 0
 
 
@@ -513,7 +555,8 @@ def report(result: CoreResult) -> str:
     cpu_verdict = "PASS" if cpu_median <= CPU_TARGET_S else "MISS"
     rss_verdict = "PASS" if result.peak_rss_mb <= RSS_TARGET_MB else "MISS"
     lines = [
-        f"## Core cycle over {plan.group_partitions:,} group-partitions ({LABEL})",
+        f"## Core cycle over {plan.group_partitions:,} group-partitions ({LABEL})"
+        + (", glibc malloc tuned" if result.malloc else ""),
         "",
         f"`lagwatch bench core` — **{LABEL}**: the collector's own cycle "
         "(`collectors.cycle.ClusterCollector.collect`: layout, offset lags, "
@@ -530,7 +573,16 @@ def report(result: CoreResult) -> str:
         "cycle (one thread), including the synthetic source's own share (shown). Every "
         "cycle's offset lag was checked against the synthetic truth on every row "
         f"({result.checked_rows:,} rows checked). Runs beside `lagwatch bench collector` "
-        "(real broker, 100,000 group-partitions), which measures the Kafka side.",
+        "(real broker, 100,000 group-partitions), which measures the Kafka side. "
+        f"Cycle code measured: as of `{result.code}`. "
+        + (
+            "glibc malloc settings: "
+            + ", ".join(f"`{k}={v}`" for k, v in result.malloc.items())
+            + " (large NumPy temporaries reuse heap memory instead of fresh mmap'd pages)."
+            if result.malloc
+            else "glibc malloc defaults (arrays above the mmap threshold come from fresh "
+            "pages, whose faults show as system CPU)."
+        ),
         "",
         f"**Targets (issue 14): ≤ {CPU_TARGET_S:g} s CPU per cycle with 1% of inputs "
         f"changing, peak RSS ≤ {RSS_TARGET_MB / 1024:g} GB.**",
