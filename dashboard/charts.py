@@ -28,8 +28,6 @@ from dashboard.theme import (
     SERIES_COLORS,
     TEMPLATE_NAME,
     VERMILLION,
-    status_color,
-    text_on,
 )
 
 _NICE_SECONDS = (
@@ -84,110 +82,6 @@ def empty_figure(message: str, height: int = 220) -> go.Figure:
     )  # fmt: skip
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return fig
-
-
-# --- pipeline ------------------------------------------------------------------------
-
-
-def short(name: str, limit: int = 24) -> str:
-    """Middle-truncated name for a box (``t-demo-1234…bank-balances``); hover has it all.
-    24 characters at 11 px fit inside a box on a 1280 px wide page (28 overflowed the box
-    edge, white on white: "t-" and the last letter were lost)."""
-    if len(name) <= limit:
-        return name
-    keep = limit - 1
-    return name[: keep // 2] + "…" + name[-(keep - keep // 2) :]
-
-
-def _node_text(title: str, stage: Mapping[str, Any] | None) -> str:
-    if stage is None:
-        return f"<b>{title}</b>"
-    status = stage.get("status") or "UNKNOWN"
-    return (
-        f"<b>{title}</b><br><span style='font-size:11px'>{short(str(stage.get('group')))}"
-        f"</span><br><b>{status}</b>"
-        f" · {fmt.seconds(stage.get('staleness_s'))} · lag {fmt.count(stage.get('offset_lag'))}"
-    )
-
-
-def pipeline_flow(pipeline: Mapping[str, Any]) -> go.Figure:
-    """One CQRS pipeline from ``/api/v1/topology`` as a left-to-right flow:
-
-    commands topic → command handler → events topic → each projection → its read model.
-    Group stages are filled with their status colour and carry the status word, the
-    staleness and the offset lag; topics and read models are neutral boxes. A stage
-    the collector has not seen (status None) is grey and reads UNKNOWN.
-    """
-    projections = list(pipeline.get("projections") or [])
-    n = max(1, len(projections))
-    height = max(230, 110 * n + 40)
-    fig = _base(height=height)
-    columns = [0.0, 1.0, 2.0, 3.0, 4.0]
-    mid = (n - 1) / 2
-    boxes: list[tuple[float, float, str, str, str, str]] = []  # x, y, text, fill, line, hover
-
-    def group_box(x: float, y: float, title: str, stage: Mapping[str, Any]) -> None:
-        fill = status_color(stage.get("status"))
-        hover = (
-            f"{stage.get('group')}<br>status {stage.get('status') or 'UNKNOWN'}"
-            f"<br>staleness {fmt.seconds(stage.get('staleness_s'))}"
-            f"<br>offset lag {fmt.count(stage.get('offset_lag'))}"
-        )
-        boxes.append((x, y, _node_text(title, stage), fill, fill, hover))
-
-    def topic_box(x: float, y: float, title: str, name: str) -> None:
-        label = f"<b>{title}</b><br><span style='font-size:11px'>{short(name)}</span>"
-        boxes.append((x, y, label, "#FFFFFF", "#9AA5B1", name))
-
-    topic_box(columns[0], mid, "commands", str(pipeline.get("commands_topic") or "?"))
-    group_box(columns[1], mid, "command handler", pipeline.get("handler") or {})
-    topic_box(columns[2], mid, "events", str(pipeline.get("events_topic") or "?"))
-    for i, stage in enumerate(projections):
-        group_box(columns[3], i, "projection", stage)
-        name = str(stage.get("group") or "?")
-        topic_box(columns[4], i, "read model", name)
-
-    arrows = [(columns[0], mid, columns[1], mid), (columns[1], mid, columns[2], mid)]
-    arrows += [(columns[2], mid, columns[3], i) for i in range(len(projections))]
-    arrows += [(columns[3], i, columns[4], i) for i in range(len(projections))]
-    half_w, half_h = 0.42, 0.36
-    for x0, y0, x1, y1 in arrows:
-        fig.add_annotation(
-            x=x1 - half_w, y=y1, ax=x0 + half_w, ay=y0, xref="x", yref="y", axref="x",
-            ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=1.6,
-            arrowcolor="#7B8794", text="",
-        )  # fmt: skip
-    for x, y, text, fill, line, _ in boxes:
-        fig.add_shape(
-            type="rect", x0=x - half_w, x1=x + half_w, y0=y - half_h, y1=y + half_h,
-            fillcolor=fill, line={"color": line, "width": 2}, layer="below",
-        )  # fmt: skip
-        fig.add_annotation(
-            x=x, y=y, text=text, showarrow=False, font={"color": text_on(fill), "size": 12},
-            align="center",
-        )  # fmt: skip
-    fig.add_trace(
-        go.Scatter(
-            x=[b[0] for b in boxes],
-            y=[b[1] for b in boxes],
-            mode="markers",
-            marker={"size": 60, "opacity": 0},
-            hovertext=[b[5] for b in boxes],
-            hoverinfo="text",
-            showlegend=False,
-        )
-    )
-    staleness = fmt.seconds(pipeline.get("staleness_s"))
-    fig.update_layout(
-        title_text=f"pipeline <b>{pipeline.get('name')}</b> · cluster {pipeline.get('cluster')}"
-        f" · command-to-read-model staleness {staleness}",
-        hovermode="closest",
-        margin={"l": 8, "r": 8, "t": 40, "b": 8},
-        plot_bgcolor="rgba(0,0,0,0)",
-    )
-    fig.update_xaxes(visible=False, range=[-0.5, 4.5], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[n - 0.5, -0.5], fixedrange=True)
     return fig
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from dashboard import charts, data, fmt, theme, ui
+from dashboard import data, flow, fmt, theme, ui
 from dashboard.client import ApiError
 from dashboard.theme import STATUS_SEVERITY
 
@@ -111,10 +111,15 @@ def pipelines() -> None:
             continue  # the tiles fragment shows the banner
         for pipeline in answer.get("pipelines") or []:
             found = True
-            st.plotly_chart(
-                charts.pipeline_flow(pipeline), key=f"pipeline-{url}-{pipeline.get('name')}",
-                config={"displayModeBar": False},
-            )  # fmt: skip
+            stages = [pipeline.get("handler") or {}, *(pipeline.get("projections") or [])]
+            links = {
+                str(s["group"]): data.group_link(
+                    str(s["group"]), pipeline.get("cluster"), url if many else None
+                )
+                for s in stages
+                if s.get("group")
+            }
+            st.markdown(flow.pipeline_svg(pipeline, links), unsafe_allow_html=True)
     if not found:
         st.info(
             "No CQRS pipeline configured. Add a `[[pipelines]]` section to the collector's "

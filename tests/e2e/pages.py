@@ -7,6 +7,7 @@ import time
 CHART = '[data-testid="stPlotlyChart"]'
 DRAWN = f"{CHART} .main-svg"
 FAILURES = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+PIPELINE = ".lw-pipeline svg g[data-group]"  # the Overview's flow (inline SVG, not Plotly)
 
 
 def wait_drawn(page, min_charts: int, timeout_s: float = 60.0) -> int:
@@ -23,6 +24,22 @@ def wait_drawn(page, min_charts: int, timeout_s: float = 60.0) -> int:
         timeout=timeout_s * 1000,
     )
     return page.locator(CHART).count()
+
+
+def wait_pipeline(page, timeout_s: float = 60.0) -> None:
+    """Until the Overview's pipeline flow is drawn (its group stages are in the page)."""
+    page.wait_for_selector(PIPELINE, state="attached", timeout=timeout_s * 1000)
+
+
+def stage_line(page, group: str) -> str | None:
+    """The status line drawn on the pipeline stage of ``group`` ("STALL · 3.2 s · lag
+    40"), exactly the text an engineer reads; None while the stage is not drawn."""
+    texts = page.eval_on_selector_all(
+        ".lw-pipeline g[data-group] text.status",
+        "(els, g) => els.filter(e => e.parentElement.dataset.group === g).map(e => e.textContent)",
+        group,
+    )
+    return texts[0] if texts else None
 
 
 def failures(page) -> list[str]:

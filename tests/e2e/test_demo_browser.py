@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dashboard.charts import short
 from tests.e2e.conftest import Dashboard
-from tests.e2e.pages import failures, settle, wait_drawn
+from tests.e2e.pages import failures, settle, stage_line, wait_drawn, wait_pipeline
 from tests.integration.dashboard.conftest import Collector, free_port
 from tests.integration.dashboard.demo_helpers import demo_collector_config, supervised_demo
 from tests.kafka_helpers import wait_until
@@ -22,23 +21,11 @@ STATUSES = ("OK", "IDLE", "WARN", "STALL", "STOPPED", "REWIND", "ERROR", "UNKNOW
 
 
 def stage_status(page, group: str) -> str | None:
-    """The status word drawn on the pipeline node of ``group`` (SVG text has no line
-    breaks: "projection<name>STALL · 3.2 s · lag 40").
-
-    The box shows the name as the dashboard draws it: a long one (the tests' prefixed
-    ``t-dashdemo-1a2b3c4d-bank-balances``) is middle-truncated by ``charts.short``, so
-    the full name is not in the page; look for the drawn label, exactly what an
-    engineer reads."""
-    label = short(group)
-    texts = page.eval_on_selector_all(
-        '[data-testid="stPlotlyChart"] g.annotation', "els => els.map(e => e.textContent)"
-    )
-    for text in texts:
-        rest = (text or "").split(label, 1)[1] if label in (text or "") else ""
-        match = re.match("|".join(STATUSES), rest)
-        if match:
-            return match.group(0)
-    return None
+    """The status word drawn on the pipeline stage of ``group`` ("STALL · 3.2 s · lag
+    40" -> "STALL"): what an engineer reads, not a data attribute."""
+    line = stage_line(page, group)
+    match = re.match("|".join(STATUSES), line or "")
+    return match.group(0) if match else None
 
 
 def fault_markers(page) -> list[str]:
@@ -67,7 +54,7 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         dashboard = Dashboard(collector.url, control, tmp_path / "dashboard.log")
         demo.control.post("/demo/load", json={"rate": 20})
         page.goto(dashboard.url + "/")
-        wait_drawn(page, 1)
+        wait_pipeline(page)
         seen: list[str | None] = []
 
         def balances_fine() -> bool:
@@ -88,11 +75,12 @@ def test_pause_button_turns_the_projection_bad_on_the_overview(
         page.screenshot(path=str(screenshots / "demo.png"), full_page=True)
 
         page.goto(dashboard.url + "/")
-        wait_drawn(page, 1)
+        wait_pipeline(page)
         wait_until(lambda: stage_status(page, balances) in ("WARN", "STALL", "STOPPED"), 120,
                    "balances turns WARN/STALL on the Overview after pause")  # fmt: skip
         assert failures(page) == []
-        settle(page, 1)
+        settle(page, 0)
+        wait_pipeline(page)
         page.screenshot(path=str(screenshots / "overview-fault.png"), full_page=True)
 
         # the Group page of the paused projection marks the injected fault on its chart

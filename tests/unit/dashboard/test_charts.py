@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard import charts, data, fmt
-from dashboard.theme import HEATMAP_SCALE, STATUS_COLORS, TEMPLATE_NAME
+from dashboard.theme import HEATMAP_SCALE, TEMPLATE_NAME
 
 TZ = fmt.zone("Europe/Berlin")
 
@@ -27,42 +27,6 @@ def assert_common(fig: go.Figure) -> None:
 
 def annotation_texts(fig: go.Figure) -> str:
     return " ".join(a.text or "" for a in fig.layout.annotations)
-
-
-PIPELINE = {
-    "name": "bank", "cluster": "local", "commands_topic": "bank.commands",
-    "events_topic": "bank.events", "staleness_s": 3.5,
-    "handler": {"group": "bank-command-handler", "status": "OK", "offset_lag": 0,
-                "staleness_s": 0.0},
-    "projections": [
-        {"group": "bank-balances", "status": "STALL", "offset_lag": 120, "staleness_s": 3.5},
-        {"group": "bank-activity", "status": None, "offset_lag": None, "staleness_s": None},
-    ],
-}  # fmt: skip
-
-
-def test_pipeline_flow_colours_by_status_with_the_word():
-    fig = charts.pipeline_flow(PIPELINE)
-    assert_common(fig)
-    fills = [s.fillcolor for s in fig.layout.shapes]
-    assert STATUS_COLORS["OK"] in fills and STATUS_COLORS["STALL"] in fills
-    text = annotation_texts(fig)
-    for word in ("bank.commands", "bank.events", "STALL", "OK", "UNKNOWN", "3.5 s", "lag 120"):
-        assert word in text
-    # the stage nobody has seen is grey and says UNKNOWN, its numbers are "—", not 0
-    assert STATUS_COLORS["ERROR"] in fills
-    assert "<b>UNKNOWN</b> · — · lag —" in text
-    assert "3.5 s" in fig.layout.title.text
-    arrows = [a for a in fig.layout.annotations if a.showarrow]
-    assert len(arrows) == 2 + 2 * 2  # commands->handler->events, events->proj->read model
-
-
-def test_long_names_are_shortened_in_boxes_but_whole_on_hover():
-    long = "t-dashdemo-e8f44bed-bank-balances-and-more"
-    pipeline = {**PIPELINE, "projections": [{**PIPELINE["projections"][0], "group": long}]}
-    fig = charts.pipeline_flow(pipeline)
-    assert charts.short(long) in annotation_texts(fig) and len(charts.short(long)) == 24
-    assert any(long in h for h in fig.data[0].hovertext)
 
 
 def test_lag_over_time_gaps_units_and_annotations():
@@ -226,7 +190,7 @@ def test_balance_history_gaps_not_zero():
 
 
 def test_every_builder_uses_the_template():
-    figs = [charts.pipeline_flow(PIPELINE), charts.empty_figure("x"),
+    figs = [charts.empty_figure("x"),
             charts.rates(frame([1.0]), frame([1.0]), TZ)]  # fmt: skip
     for fig in figs:
         assert fig.layout.template.layout.font.family.startswith("Inter")
