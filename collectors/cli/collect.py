@@ -88,14 +88,10 @@ def serve(settings) -> int:
     log = logging.getLogger("lagwatch.collect")
     store = None
     if settings.collector.store.lower() != "none":
-        from collectors.store.db import Store
+        from collectors.store.db import open_store
 
         try:
-            store = Store(
-                settings.collector.store,
-                raw_retention_s=settings.collector.raw_retention_h * 3600,
-                rollup_retention_s=settings.collector.rollup_retention_d * 86400,
-            )
+            store = open_store(settings)
         except Exception as error:
             print(f"lagwatch collect: cannot open store: {error}", file=sys.stderr)
             return 2

@@ -171,7 +171,8 @@ def _is_full(snapshot: Snapshot, expected_rows: int) -> bool:
 
 
 class _TimedStore:
-    """Delegates to the real store and times ``write_snapshot`` (called by the writer)."""
+    """Delegates to the real store and times its writes (full and group-only; called by
+    the writer)."""
 
     def __init__(self, store) -> None:
         self._store = store
@@ -180,6 +181,11 @@ class _TimedStore:
     def write_snapshot(self, snapshot: Snapshot) -> None:
         started = time.perf_counter()
         self._store.write_snapshot(snapshot)
+        self.writes_s.append(time.perf_counter() - started)
+
+    def write_group_samples(self, snapshot: Snapshot) -> None:
+        started = time.perf_counter()
+        self._store.write_group_samples(snapshot)
         self.writes_s.append(time.perf_counter() - started)
 
     def __getattr__(self, name: str):
