@@ -4,10 +4,11 @@ A ``/metrics`` request takes the latest published snapshot when it arrives and s
 that snapshot's exposition, rendered and (for ``Accept-Encoding: gzip``) compressed
 piece by piece. So the data a scrape returns is never older than the latest snapshot
 (at most one cycle, plus the render time), at any scale, and no whole text is held: at
-100,000 group-partitions a render holds ~2 MB of text at a time, not ~100 MB.
+100,000 group-partitions a render holds pieces of ~2 MB, never the ~100 MB text (its RSS
+peak, ~45-65 MB, is mostly the label column and the snapshot's columns as Arrow arrays).
 
 The one thing kept between scrapes is the gzip body of the snapshot streamed last
-(~5 MB at 100,000 group-partitions), so a second scrape of the same snapshot — a
+(~6 MB at 100,000 group-partitions), so a second scrape of the same snapshot — a
 Prometheus HA pair, a person with curl, a cycle longer than the scrape interval — costs
 a copy, not a render. It is kept only when the stream ran to its end (a client that hung
 up leaves nothing half-written) and never replaces the body of a newer snapshot; plain
@@ -16,8 +17,8 @@ After each render, Arrow's allocator hands the memory the render freed back to t
 
 A gzip scrape compresses each piece on a worker thread while the scrape's own thread
 renders the next one (``gzip_pieces``): at 100,000 group-partitions a render costs about
-0.3 s of CPU and its compression about 0.35 s, so overlapping them on two cores keeps a
-scrape of a new snapshot near the longer of the two rather than their sum.
+0.3 s of CPU and its compression about 0.35 s, so when a second core is free a scrape of
+a new snapshot takes about the longer of the two rather than their sum.
 """
 
 from __future__ import annotations
