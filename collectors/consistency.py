@@ -27,7 +27,6 @@ from collectors.core.consistency import ConsistencyView, WindowStats
 from collectors.core.model import SloState, Snapshot
 from collectors.core.probes import VISIBLE, ProbeSample, reason_kind
 from collectors.core.visibility import HistogramSet, VisibilityBatch
-from collectors.store import consistency as sql
 
 log = logging.getLogger("lagwatch.consistency")
 
@@ -116,6 +115,8 @@ class ConsistencyRecorder:
             batches, self._pending_batches = self._pending_batches, []
             probes, self._pending_probes = self._pending_probes, []
             self._pending_rows = 0
+        from collectors.store import consistency as sql  # duckdb: only with a store
+
         slos = snapshot.slos if snapshot is not None else ()
         counts = slo_math.deltas(self._slo_written, slos)
         table = sql.visibility_table(batches)
@@ -142,6 +143,8 @@ def slo_windows(
     store, states: Sequence[SloState], now: float
 ) -> dict[tuple[str, str], dict[str, WindowStats]]:
     """Every window of every SLO at ``now``, from the stored per-minute counts."""
+    from collectors.store import consistency as sql  # duckdb: only with a store
+
     out = {}
     for state in states:
         reach = max(state.period_s, max(w for _, w in slo_math.WINDOWS))
