@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Hashable, Iterable, Iterator
-from concurrent.futures import Executor, Future
 from typing import Final
 
 import pyarrow as pa
@@ -48,34 +47,17 @@ DROPPABLE_STATES: Final = frozenset({"DEAD", "EMPTY"})
 GZIP_LEVEL: Final = 1  # 100 MB in ~0.3 s; higher levels cost more than the bytes they save
 
 
-def gzip_pieces(
-    pieces: Iterable[bytes], level: int = GZIP_LEVEL, compress_on: Executor | None = None
-) -> Iterator[bytes]:
+def gzip_pieces(pieces: Iterable[bytes], level: int = GZIP_LEVEL) -> Iterator[bytes]:
     """``pieces`` as one gzip stream (header, deflate, trailer), compressed piece by piece.
 
     Joined, the output is a single gzip member that ``gzip.decompress`` turns back into
     the joined input. Pieces that deflate buffers internally give no output of their own
     (never an empty ``bytes``); the last piece is the trailer, also for no input at all.
-    With ``compress_on``, each piece is compressed on that executor while the next one
-    is produced here: Arrow's kernels and zlib both release the GIL, so rendering and
-    compressing overlap on two cores (one compression per stream is in flight at a time,
-    so the output order is the input order).
     """
     compressor = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    if compress_on is None:
-        for piece in pieces:
-            if out := compressor.compress(piece):
-                yield out
-        yield compressor.flush()
-        return
-    pending: Future[bytes] | None = None
-    for piece in pieces:  # produced while the previous piece compresses
-        out = b"" if pending is None else pending.result()
-        pending = compress_on.submit(compressor.compress, piece)
-        if out:
-            yield out  # sent while this piece compresses
-    if pending is not None and (out := pending.result()):
-        yield out
+    for piece in pieces:
+        if out := compressor.compress(piece):
+            yield out
     yield compressor.flush()
 
 

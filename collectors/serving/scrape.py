@@ -14,18 +14,12 @@ a copy, not a render. It is kept only when the stream ran to its end (a client t
 up leaves nothing half-written) and never replaces the body of a newer snapshot; plain
 text is always rendered anew. Two scrapes of one new snapshot at once both render it.
 After each render, Arrow's allocator hands the memory the render freed back to the system.
-
-A gzip scrape compresses each piece on a worker thread while the scrape's own thread
-renders the next one (``gzip_pieces``): at 100,000 group-partitions a render costs about
-0.3 s of CPU and its compression about 0.35 s, so when a second core is free a scrape of
-a new snapshot takes about the longer of the two rather than their sum.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
@@ -41,9 +35,7 @@ class ScrapeCache:
     def __init__(self, renderer: MetricsRenderer) -> None:
         self.renderer = renderer
         self._lock = threading.Lock()
-        self._gzip: tuple[_Key, tuple[bytes, ...]] | None = None
-        # Threads start on first use; two, so two concurrent scrapes do not queue.
-        self._compress_on = ThreadPoolExecutor(2, thread_name_prefix="lagwatch-gzip")
+        self._gzip: tuple[_Key, bytes] | None = None
 
     def stream(self, snapshot: Snapshot | None, gzipped: bool) -> Iterator[bytes]:
         """The exposition body of ``snapshot`` (gzip-compressed when ``gzipped``) in
@@ -58,19 +50,18 @@ class ScrapeCache:
         key = _key(snapshot)
         kept = self._gzip
         if kept is not None and kept[0] == key:
-            return iter(kept[1])
+            return iter((kept[1],))  # one piece: a copy, no render
         return self._gzip_and_keep(snapshot, key)
 
     def _gzip_and_keep(self, snapshot: Snapshot, key: _Key) -> Iterator[bytes]:
         body: list[bytes] = []
-        pieces = _releasing(self.renderer.pieces(snapshot))
-        for piece in gzip_pieces(pieces, compress_on=self._compress_on):
+        for piece in gzip_pieces(_releasing(self.renderer.pieces(snapshot))):
             body.append(piece)
             yield piece
         with self._lock:  # check and swap as one step: scrapes end on several threads
             kept = self._gzip
             if kept is None or kept[0][1] <= key[1]:
-                self._gzip = (key, tuple(body))
+                self._gzip = (key, b"".join(body))
 
 
 def _releasing(pieces: Iterator[bytes]) -> Iterator[bytes]:

@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -343,14 +342,13 @@ def test_rows_per_piece_must_be_positive() -> None:
 
 @pytest.mark.parametrize("parts", [[], [b""], [b"abc"], [b"x" * 100_000, b"", b"y\n" * 70_000]])
 def test_gzip_pieces_is_one_gzip_stream_of_the_joined_input(parts: list[bytes]) -> None:
-    for compress_on in (None, ThreadPoolExecutor(1)):
-        out = list(gzip_pieces(iter(parts), compress_on=compress_on))
-        assert all(out[:-1]), "no empty pieces before the trailer"
-        assert gzip.decompress(b"".join(out)) == b"".join(parts)
-        # a single member: a decoder that stops after the first member still reads it all
-        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        assert decoder.decompress(b"".join(out)) == b"".join(parts) and decoder.eof
-        assert decoder.unused_data == b""
+    out = list(gzip_pieces(iter(parts)))
+    assert all(out[:-1]), "no empty pieces before the trailer"
+    assert gzip.decompress(b"".join(out)) == b"".join(parts)
+    # a single member: a decoder that stops after the first member still reads it all
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert decoder.decompress(b"".join(out)) == b"".join(parts) and decoder.eof
+    assert decoder.unused_data == b""
 
 
 def test_benchmark_snapshot_renders_and_parses() -> None:
