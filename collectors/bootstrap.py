@@ -53,6 +53,7 @@ def build_cluster(
             lambda: CommittedOffsetsLog(config, group_filter),
             settings.committed_offsets,
             settings.request_timeout_s,
+            interval_s=interval_s,
         )
     return ClusterCollector(
         cluster=settings.name,

@@ -23,11 +23,22 @@ log = logging.getLogger(__name__)
 
 CommittedFrom = Literal["auto", "offsets_topic", "admin"]
 
-# The first, whole-topic read: one short slice in the first cycle, so the first
-# snapshot comes soon (the groups not read yet are asked with the Admin API); the rest
-# in the second cycle, in slices of PROGRESS_EVERY_S with a progress line after each.
+# The first, whole-topic read is spread over cycles: each cycle reads it for at most
+# ``cold_budget_s(interval_s)`` (the first for COLD_FIRST_SLICE_S at most, so the first
+# snapshot comes soon) and resumes where the previous one stopped; the groups not read up
+# to date yet are asked with the Admin API meanwhile. A progress line per PROGRESS_EVERY_S
+# of reading.
 COLD_FIRST_SLICE_S = 0.5
+COLD_MIN_SLICE_S = 0.25
 PROGRESS_EVERY_S = 2.0
+
+
+def cold_budget_s(interval_s: float) -> float:
+    """Reading time a cycle gives the cold read: a quarter of the interval, at least
+    ``COLD_MIN_SLICE_S``. The rest of the interval is for the cycle itself, which
+    meanwhile also asks OffsetFetch for the groups not read yet: a cycle of the cold read
+    should still end within its interval, so snapshots keep coming on time."""
+    return max(COLD_MIN_SLICE_S, interval_s / 4)
 
 
 class CommittedOffsetsFromLog:
@@ -42,13 +53,18 @@ class CommittedOffsetsFromLog:
         open_log: Callable[[], CommittedOffsetsLog],
         mode: CommittedFrom,
         timeout_s: float,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._open_log = open_log
         self._mode = mode
         self._timeout = timeout_s
+        self._budget = min(cold_budget_s(interval_s), timeout_s)
+        self._clock = clock
         self._log: CommittedOffsetsLog | None = None
-        self._cold = True  # the next read is the first of a fresh log
+        self._cold = True  # the cold read of a fresh log is not done yet
         self._cold_started: float | None = None
+        self._unlogged_s = 0.0  # reading time since the last progress line
         self._gave_up = mode == "admin"
 
     @property
@@ -101,30 +117,42 @@ class CommittedOffsetsFromLog:
     def _cold_read(self, offsets_log: CommittedOffsetsLog) -> Callable[[int, int], None]:
         """The first read takes the whole topic: millions of records on a big cluster,
         about 3 s of CPU per million here, while OffsetFetch answers 100,000
-        group-partitions in about 1 s. So the first cycle reads only a short slice; the
-        groups of the partitions read up to date come from the log, the others
-        (``hides_commits_of``) from the Admin API, and every value is exact from the
-        first snapshot on. The second cycle reads on for as long as records keep
-        arriving, with a progress line every ``PROGRESS_EVERY_S``; a slice that brings
-        nothing (broker gone) ends it, its groups again asked with the Admin API, and
-        the next cycle resumes. Returns what logs the outcome once the caller knows how
-        many groups the log answered. A slice that cannot even learn its targets
-        raises that error (every group's, as before)."""
+        group-partitions in about 1 s. So each cycle reads it for its budget only
+        (``cold_budget_s``; the first cycle ``COLD_FIRST_SLICE_S`` at most) and the next
+        resumes where it stopped; the groups of the partitions read up to date come from
+        the log, the others (``hides_commits_of``) from the Admin API, so every value is
+        exact from the first snapshot on and no cycle of the cold read runs long. A
+        progress line after every ``PROGRESS_EVERY_S`` of reading (and after the first
+        cycle), one line when it is done. A slice that brings nothing (broker gone) just
+        uses up the budget. Returns what logs the outcome once the caller knows how many
+        groups the log answered. A slice that cannot even learn its targets raises that
+        error (every group's, as before)."""
         first = self._cold_started is None
+        start = self._clock()
         if first:
-            self._cold_started = time.monotonic()
-            done = offsets_log.catch_up(min(COLD_FIRST_SLICE_S, self._timeout), partial=True)
-        else:
-            while True:
-                before = offsets_log.records_parsed
-                done = offsets_log.catch_up(min(PROGRESS_EVERY_S, self._timeout), partial=True)
-                if done or offsets_log.records_parsed == before:
-                    break
+            self._cold_started = start
+        budget = min(COLD_FIRST_SLICE_S, self._budget) if first else self._budget
+        done = False
+        while not done:
+            left = budget - (self._clock() - start)
+            if left <= 0:
+                break
+            # Slices end at the next progress line, so a long budget still logs on time
+            # (never tiny ones: each slice first asks the broker for its targets).
+            slice_s = min(left, max(PROGRESS_EVERY_S - self._unlogged_s, COLD_MIN_SLICE_S))
+            before = self._clock()
+            done = offsets_log.catch_up(slice_s, partial=True)
+            self._unlogged_s += self._clock() - before
+            if not done and self._unlogged_s >= PROGRESS_EVERY_S and budget > self._clock() - start:
                 log.info(self._progress(offsets_log))
+                self._unlogged_s = 0.0
         self._cold = not done
+        say = done or first or self._unlogged_s >= PROGRESS_EVERY_S
+        if say:
+            self._unlogged_s = 0.0
         line = self._progress(offsets_log)
         records = offsets_log.records_parsed
-        elapsed = time.monotonic() - self._cold_started
+        elapsed = self._clock() - (self._cold_started or start)
 
         def report(from_log: int, groups: int) -> None:
             if done:
@@ -133,7 +161,7 @@ class CommittedOffsetsFromLog:
                     f"{records:,}",
                     elapsed,
                 )
-            else:
+            elif say:
                 log.info(
                     "%s; %d of %d groups read from it, the others asked with the Admin "
                     "API meanwhile",
@@ -145,7 +173,8 @@ class CommittedOffsetsFromLog:
         return report
 
     def _progress(self, offsets_log: CommittedOffsetsLog) -> str:
-        elapsed = time.monotonic() - (self._cold_started or time.monotonic())
+        now = self._clock()
+        elapsed = now - (self._cold_started if self._cold_started is not None else now)
         return progress_line(offsets_log.progress(), offsets_log.records_parsed, elapsed)
 
     def close(self) -> None:
@@ -155,6 +184,7 @@ class CommittedOffsetsFromLog:
             self._log = None
             self._cold = True
             self._cold_started = None
+            self._unlogged_s = 0.0
 
 
 def progress_line(progress: ReadProgress, records: int, elapsed_s: float) -> str:

@@ -176,7 +176,9 @@ class CommittedOffsetsLog:
         ``partial=True`` (a cold read in slices): reaching ``timeout_s`` first is not an
         error; the call returns False and ``hides_commits_of`` is True for the groups
         of the partitions not read up to their target yet, until a later call reads
-        them. The groups of the other partitions are exact as of the call.
+        them. The groups of the other partitions are exact as of the call. A partial call
+        applies what is already fetched at least once, even past ``timeout_s`` (at most
+        ``batch_size`` records), so slices shorter than a round trip still advance.
 
         Raises ``OffsetsLogUnavailable``: ``permanent=True`` when the topic may not be
         read; ``permanent=False`` when the targets could not be fetched or (unless
@@ -191,9 +193,12 @@ class CommittedOffsetsLog:
             return True
         targets = self._targets_seen = self._targets(deadline)
         pending = self._behind(targets)
+        drained = False
         while pending:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            # A partial read drains what is already fetched at least once, so it moves
+            # on even when asking for the targets took its whole time (a busy broker).
+            if remaining <= 0 and (drained or not partial):
                 if partial:
                     self._unread = frozenset(pending)
                     return False
@@ -206,7 +211,8 @@ class CommittedOffsetsLog:
             # and briefly: a control marker moves the position but wakes no poll().
             try:
                 batch = self._consumer.consume(num_messages=self._batch, timeout=0)
-                if not batch:
+                drained = True
+                if not batch and remaining > 0:
                     message = self._consumer.poll(min(remaining, _WAIT_SLICE_S))
                     batch = [message] if message is not None else []
             except KafkaException as error:  # fatal client errors only

@@ -271,9 +271,11 @@ def test_catch_up_survives_a_broker_restart(tmp_path: Path, group_name, offsets_
 def test_a_cold_read_in_slices_answers_exactly_from_the_first_cycle_and_logs_progress(
     kafka_bootstrap: str, create_topic, group_name, monkeypatch, caplog
 ) -> None:
-    # Slices far too short to read the topic at once: the first answers must come from
-    # the Admin API for the groups not read yet, the later ones from the log itself.
+    # Budgets far too short to read the topic at once (each cycle applies what is
+    # fetched at least once): the first answers must come from the Admin API for the
+    # groups not read yet, the later ones from the log itself.
     monkeypatch.setattr(committed_offsets, "COLD_FIRST_SLICE_S", 0.001)
+    monkeypatch.setattr(committed_offsets, "COLD_MIN_SLICE_S", 0.001)
     caplog.set_level("INFO", logger=committed_offsets.log.name)
     topic = create_topic(partitions=3)
     groups = [group_name() for _ in range(3)]
@@ -284,7 +286,10 @@ def test_a_cold_read_in_slices_answers_exactly_from_the_first_cycle_and_logs_pro
         expected[group] = {(topic, p): 10 * i + p + 1 for p in range(3)}
     config = {"bootstrap.servers": kafka_bootstrap}
     from_log = committed_offsets.CommittedOffsetsFromLog(
-        lambda: CommittedOffsetsLog(config, set(groups).__contains__), "auto", CATCH_UP_S
+        lambda: CommittedOffsetsLog(config, set(groups).__contains__),
+        "auto",
+        CATCH_UP_S,
+        interval_s=0.001,
     )
     source = KafkaOffsetsSource(config, request_timeout_s=CATCH_UP_S)
     try:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.kafka.committed_offsets import CommittedOffsetsFromLog, progress_line
+from collectors.kafka.committed_offsets import (
+    CommittedOffsetsFromLog,
+    cold_budget_s,
+    progress_line,
+)
 from collectors.kafka.offsets_log import OffsetsLogUnavailable, ReadProgress, partition_for
 
 
@@ -102,39 +106,130 @@ def test_admin_mode_never_opens_the_log() -> None:
     assert CommittedOffsetsFromLog(open_log, "admin", 1.0).fetch(["g"]) is None
 
 
-def test_the_cold_read_leaves_unread_groups_to_the_admin_api_then_reads_on(caplog) -> None:
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class LongLog(FakeLog):
+    """A cold read of ``total`` records at ``rate`` records per second of reading: a
+    slice uses its whole timeout (on ``clock``) unless the rest fits. Group ``g`` lives in
+    a partition read up to date after ``ready["g"]`` records; until then it is hidden."""
+
+    def __init__(self, clock: Clock, total: int, rate: float, ready: dict[str, int]) -> None:
+        super().__init__()
+        self.clock = clock
+        self.total = total
+        self.rate = rate
+        self.ready = ready
+        self.data = {g: {("t", i): 100 + i} for i, g in enumerate(ready)}
+
+    def catch_up(self, timeout_s: float, partial: bool = False) -> bool:
+        assert partial or self.records_parsed == self.total, "cold read done with partial"
+        self.calls += 1
+        self.timeouts.append(timeout_s)
+        left = self.total - self.records_parsed
+        read = min(left, int(timeout_s * self.rate))
+        self.clock.now += timeout_s if read < left else read / self.rate
+        self.records_parsed += read
+        self.unread = {g for g, n in self.ready.items() if self.records_parsed < n}
+        return self.records_parsed == self.total
+
+    def progress(self) -> ReadProgress:
+        return ReadProgress(self.records_parsed, self.total)
+
+
+def test_a_long_cold_read_is_spread_over_cycles_within_budget_and_exact_every_cycle(
+    caplog,
+) -> None:
     caplog.set_level("INFO")
-    log = FakeLog(slices=3, per_slice=400_000)
-    log.data["h"] = {("t", 1): 9}
-    log.pending_unread = {"h"}
-    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0)
-    # The first cycle reads one short slice and answers the groups read up to date; the
-    # others are left out (the caller asks OffsetFetch), never given a guessed offset.
-    first = source.fetch(["g", "h"])
-    assert set(first) == {"g"} and first["g"].offsets == {("t", 0): 5}
-    assert log.timeouts == [0.5]
-    assert "reading __consumer_offsets: 40% (400k records)" in caplog.text
-    assert "1 of 2 groups read from it" in caplog.text
-    # The second reads on while records arrive, a progress line per slice.
-    done = source.fetch(["g", "h"])
-    assert done["h"].offsets == {("t", 1): 9} and done["h"].error is None
-    assert log.timeouts == [0.5, 2.0, 2.0, 2.0]
-    assert "(800k records)" in caplog.text and "(1.2M records)" in caplog.text
-    assert "1,200,000 records read" in caplog.text
-    # Later reads are ordinary catch-ups: one call, and a timeout is every group's error.
-    log.slices = 1
-    assert source.fetch(["g"])["g"].error == "not caught up within 10s"
-    assert log.timeouts[-1] == 10.0
+    clock = Clock()
+    ready = {"early": 250_000, "middle": 1_200_000, "late": 2_400_000}
+    log = LongLog(clock, total=2_400_000, rate=1_000_000, ready=ready)
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0, interval_s=1.0, clock=clock)
+    assert cold_budget_s(1.0) == 0.25
+    answered: list[set[str]] = []
+    while not answered or answered[-1] != set(ready):
+        assert len(answered) < 20, "the cold read never finished"
+        calls, started = log.calls, clock.now
+        result = source.fetch(list(ready))
+        # Within its budget: at most 0.25 s of reading per cycle.
+        assert clock.now - started <= 0.25 + 1e-9
+        assert sum(log.timeouts[calls:]) <= 0.25 + 1e-9
+        # Exact every cycle: the groups read up to date come from the log with their
+        # offsets, the others are left out (the caller asks OffsetFetch), never guessed.
+        for g, committed in result.items():
+            assert log.records_parsed >= ready[g]
+            assert committed.offsets == log.data[g] and committed.error is None
+        assert set(result) == {g for g, n in ready.items() if log.records_parsed >= n}
+        answered.append(set(result))
+        clock.now = started + 1.0  # the next cycle, an interval later
+    assert len(answered) == 10  # 2.4M records at 250k per cycle
+    assert answered[0] == {"early"} and {"early", "middle"} in answered
+    # Progress: after the first cycle and after every 2 s of reading (8 cycles), then done.
+    lines = [r.getMessage() for r in caplog.records if "reading __consumer_offsets" in r.message]
+    assert len(lines) == 2
+    assert lines[0].startswith("reading __consumer_offsets: 10% (250k records), 0.2 s; 1 of 3")
+    assert lines[1].startswith("reading __consumer_offsets: 93% (2.2M records), 8.")
+    assert lines[1].endswith(
+        "s; 2 of 3 groups read from it, the others asked with the Admin API meanwhile"
+    )
+    assert "2,400,000 records read in 9.1 s" in caplog.text
+    # Read up to date: later cycles are ordinary catch-ups with the request timeout.
+    calls = log.calls
+    assert source.fetch(list(ready))["late"].offsets == log.data["late"]
+    assert log.timeouts[calls:] == [10.0]
+
+
+def test_a_long_interval_reads_longer_per_cycle_with_a_progress_line_every_2_s(caplog) -> None:
+    caplog.set_level("INFO")
+    clock = Clock()
+    log = LongLog(clock, total=10_000_000, rate=1_000_000, ready={"g": 10_000_000})
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0, interval_s=15.0, clock=clock)
+    for _ in range(3):
+        started = clock.now
+        assert source.fetch(["g"]) == {}  # g's partition is not read yet: OffsetFetch
+        assert clock.now - started <= cold_budget_s(15.0) + 1e-9
+    # The first cycle only a short slice (the first snapshot comes soon), then 3.75 s each,
+    # cut at every 2 s of reading for a progress line.
+    assert log.timeouts == [0.5, 2.0, 1.75, 0.25, 2.0, 1.5]
+    lines = [r.getMessage() for r in caplog.records if "reading __consumer_offsets" in r.message]
+    assert [line.split(":")[1].split(",")[0] for line in lines] == [
+        " 5% (500k records)",
+        " 25% (2.5M records)",
+        " 45% (4.5M records)",
+        " 65% (6.5M records)",
+    ]
+
+
+def test_a_timeout_longer_than_the_budget_never_lets_a_slice_exceed_the_request_timeout() -> None:
+    clock = Clock()
+    log = LongLog(clock, total=10_000_000, rate=1_000_000, ready={"g": 10_000_000})
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 1.5, interval_s=60.0, clock=clock)
+    source.fetch(["g"])
+    source.fetch(["g"])
+    assert log.timeouts == [0.5, 1.5]
 
 
 def test_a_cold_read_slice_that_brings_nothing_ends_the_cycle_and_the_next_resumes() -> None:
     log = FakeLog(slices=2, per_slice=0)
     log.pending_unread = {"h"}
-    source = CommittedOffsetsFromLog(lambda: log, "auto", 1.5)
+    clock = Clock()
+    real_catch_up = log.catch_up
+
+    def catch_up(timeout_s: float, partial: bool = False) -> bool:
+        clock.now += timeout_s  # a stalled slice uses its whole time
+        return real_catch_up(timeout_s, partial)
+
+    log.catch_up = catch_up
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0, interval_s=1.0, clock=clock)
     assert set(source.fetch(["g", "h"])) == {"g"}
     assert set(source.fetch(["g", "h"])) == {"g"}  # stalled: h still asked elsewhere
     assert set(source.fetch(["g", "h"])) == {"g", "h"}
-    assert log.timeouts == [0.5, 1.5, 1.5]  # slices never exceed the request timeout
+    assert log.timeouts == [0.25, 0.25, 0.25]
 
 
 def test_a_cold_read_that_cannot_reach_the_broker_is_every_groups_error_and_resumes() -> None:
