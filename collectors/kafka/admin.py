@@ -101,13 +101,38 @@ class KafkaOffsetsSource:
         groups = list(groups)
         describing = self._describe_futures(groups)
         committed = from_log(groups) if from_log is not None else None
+        descriptions = self._descriptions(describing)
         if committed is None:
-            committed = self._committed(self._offset_futures(groups))
+            committed = self._fetch_when_described(groups, descriptions)
         else:
             missing = [g for g in groups if g not in committed]
             if missing:
-                committed.update(self._committed(self._offset_futures(missing)))
-        return self._descriptions(describing), committed
+                committed.update(self._fetch_when_described(missing, descriptions))
+        return descriptions, committed
+
+    def _fetch_when_described(
+        self, groups: list[str], descriptions: Mapping[str, GroupDescription | str]
+    ) -> dict[str, CommittedOffsets]:
+        """OffsetFetch for the groups whose coordinator just answered DescribeGroups;
+        the others are unreadable this cycle, with the describe error as the reason.
+
+        Why: librdkafka (up to 2.16 at least, librdkafka#5040) crashes the whole process
+        when an Admin ListConsumerGroupOffsets answer carries NOT_COORDINATOR, which is
+        what a coordinator says while it moves or loads, e.g. right after a broker
+        restart. A coordinator that has just described the group is up and has it
+        loaded, which narrows that window to a coordinator moving between the two
+        requests of one cycle.
+        """
+        ready = [g for g in groups if isinstance(descriptions.get(g), GroupDescription)]
+        out = self._committed(self._offset_futures(ready))
+        for group in groups:
+            if group not in out:
+                reason = descriptions.get(group) or "not described"
+                out[group] = CommittedOffsets(
+                    group, {}, f"offsets not asked: the group's coordinator did not "
+                    f"answer DescribeGroups: {reason}"
+                )  # fmt: skip
+        return out
 
     def _describe_futures(self, groups: list[str]) -> dict[str, Future]:
         if not groups:

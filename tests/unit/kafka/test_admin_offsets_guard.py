@@ -1,0 +1,75 @@
+"""OffsetFetch only for groups whose coordinator just answered DescribeGroups
+(librdkafka crashes the process on a NOT_COORDINATOR answer to the Admin API's
+ListConsumerGroupOffsets: librdkafka#5040). A fake AdminClient: pure adapter logic."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from types import SimpleNamespace
+
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+from collectors.core.model import GroupDescription
+from collectors.kafka.admin import KafkaOffsetsSource
+
+
+def done(value=None, error: KafkaException | None = None) -> Future:
+    future: Future = Future()
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+    return future
+
+
+class FakeAdmin:
+    """Describes every group but ``loading`` (NOT_COORDINATOR); records OffsetFetches."""
+
+    def __init__(self) -> None:
+        self.offsets_asked: list[str] = []
+
+    def describe_consumer_groups(self, groups, request_timeout=None):
+        out = {}
+        for g in groups:
+            if g == "loading":
+                out[g] = done(error=KafkaException(KafkaError(KafkaError.NOT_COORDINATOR)))
+            else:
+                out[g] = done(SimpleNamespace(members=[], state=None))
+        return out
+
+    def list_consumer_group_offsets(self, requests, request_timeout=None):
+        (request,) = requests
+        self.offsets_asked.append(request.group_id)
+        result = SimpleNamespace(topic_partitions=[TopicPartition("t", 0, 42)])
+        return {request.group_id: done(result)}
+
+
+def source() -> tuple[KafkaOffsetsSource, FakeAdmin]:
+    src = KafkaOffsetsSource({"bootstrap.servers": "127.0.0.1:1"})
+    fake = FakeAdmin()
+    src._admin = fake  # the adapter's only client
+    return src, fake
+
+
+def test_a_group_whose_coordinator_did_not_answer_is_not_asked_for_offsets():
+    src, fake = source()
+    descriptions, committed = src.describe_and_fetch_offsets(["ready", "loading"])
+    assert fake.offsets_asked == ["ready"]
+    assert isinstance(descriptions["ready"], GroupDescription)
+    assert committed["ready"].offsets == {("t", 0): 42} and committed["ready"].error is None
+    # unreadable this cycle, saying why (the describe error names the code)
+    assert committed["loading"].offsets == {}
+    assert "offsets not asked" in committed["loading"].error
+    assert "NOT_COORDINATOR" in committed["loading"].error
+
+
+def test_groups_the_log_answered_are_not_asked_and_the_rest_follow_the_guard():
+    src, fake = source()
+    from_log = {"ready": None}  # placeholder value: only the keys matter here
+
+    def log(groups):
+        return {g: from_log[g] for g in groups if g in from_log}
+
+    _, committed = src.describe_and_fetch_offsets(["ready", "other", "loading"], log)
+    assert fake.offsets_asked == ["other"]
+    assert "offsets not asked" in committed["loading"].error
