@@ -19,7 +19,6 @@ own threads, whose every request has ``request_timeout_s``.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import uuid
@@ -39,9 +38,10 @@ from collectors.core.probes import (
     field_value,
     render,
 )
+from collectors.logs import throttled
 from collectors.probe_settings import ProbeSettings
 
-log = logging.getLogger("lagwatch.probes")
+log = throttled("lagwatch.probes")  # a probe failing every interval: one line a minute
 
 
 class ProbeSink(Protocol):

@@ -10,6 +10,7 @@ once per table (readers on any thread; a race builds the same rows twice, harmle
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import MISSING, dataclass
 from itertools import repeat
@@ -22,8 +23,13 @@ import pyarrow.compute as pc
 from collectors.core.kernels import METHODS, NONE, STATUS_OF_CODE, Bools, Floats, Ints
 from collectors.core.model import PartitionKey, PartitionLag
 
-_STATUS_NAMES = pa.array([s.value for s in STATUS_OF_CODE])
-_METHOD_NAMES = pa.array([m.value for m in METHODS])
+
+@functools.cache
+def _names() -> tuple[pa.Array, pa.Array]:
+    """(status names, method names) as Arrow arrays, built on first use: pyarrow imports
+    pandas on its first ``pa.array`` call (~1 s), which a collector without a store or a
+    scrape never needs at start."""
+    return pa.array([s.value for s in STATUS_OF_CODE]), pa.array([m.value for m in METHODS])
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -132,13 +138,13 @@ class PartitionTable(Sequence[PartitionLag]):
             "no_commit": pa.array(c.no_commit),
             "events_expired": pa.array(c.events_expired),
             "staleness_s": _floats(c.staleness_s),
-            "staleness_method": pc.take(_METHOD_NAMES, pa.array(c.staleness_method)),
+            "staleness_method": pc.take(_names()[1], pa.array(c.staleness_method)),
             "data_age_s": _floats(c.data_age_s),
             "clock_skew": pa.array(c.clock_skew),
             "consume_rate": _floats(c.consume_rate),
             "produce_rate": _floats(c.produce_rate),
             "eta_s": _floats(c.eta_s),
-            "status": pc.take(_STATUS_NAMES, pa.array(c.status)),
+            "status": pc.take(_names()[0], pa.array(c.status)),
             "error": pa.array(_error_texts(c.errors, 0, n), type=pa.string()),
             "offset_gap": _ints(_gap(c)),
             "offset_out_of_range": pa.array(_out_of_range(c, n)),
