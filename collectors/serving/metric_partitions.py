@@ -7,7 +7,7 @@ escape labels and join lines in C. Input: the snapshot's partitions as an Arrow 
 with ``store_columns.PARTITION_SCHEMA`` (what the store writes).
 
 The text comes out in pieces of at most ``ROWS_PER_PIECE`` rows of one family (about
-2 MB), so a scrape streams it and never holds the ~100 MB of the whole; what a render
+2 MB), so a scrape streams it and never holds the ~120 MB of the whole; what a render
 holds at once is the label column (one string per row, ~9 MB at 100,000 rows) and one
 piece.
 
