@@ -66,6 +66,9 @@ OFFSETS_TOPIC = "__consumer_offsets"
 # to the Admin API, which needs only Describe on groups.
 _PERMANENT = frozenset({KafkaError.TOPIC_AUTHORIZATION_FAILED})
 
+# How many partitions of the topic a partial (cold) read fetches at once; see _focus.
+ACTIVE_PARTITIONS = 2
+
 # How long one wait for records lasts before positions are looked at again.
 _WAIT_SLICE_S = 0.02
 
@@ -151,6 +154,7 @@ class CommittedOffsetsLog:
         self._partitions: list[int] = []  # of __consumer_offsets; empty until discovered
         self._hidden: frozenset[int] = frozenset()  # partitions with records past the LSO
         self._unread: frozenset[int] = frozenset()  # partitions a partial read left behind
+        self._paused: set[int] = set()  # partitions a partial read holds back
         self._targets_seen: dict[int, int] = {}  # the last catch_up's targets
         self._next: dict[int, int] = {}  # partition -> next offset we have not read
         self._decisions: dict[str, bool] = {}
@@ -193,6 +197,7 @@ class CommittedOffsetsLog:
             return True
         targets = self._targets_seen = self._targets(deadline)
         pending = self._behind(targets)
+        self._focus(pending if partial else {})
         drained = False
         while pending:
             remaining = deadline - time.monotonic()
@@ -218,9 +223,29 @@ class CommittedOffsetsLog:
             except KafkaException as error:  # fatal client errors only
                 raise _unavailable("consume", error.args[0] if error.args else error) from None
             self._apply(batch)
-            pending = self._behind(pending)
+            behind = self._behind(pending)
+            if partial and len(behind) < len(pending):
+                self._focus(behind)
+            pending = behind
+        self._focus({})
         self._unread = frozenset()
         return True
+
+    def _focus(self, pending: dict[int, int]) -> None:
+        """Fetch only the ``ACTIVE_PARTITIONS`` pending partitions with the fewest
+        offsets left, the others paused: a cold read spread over calls then finishes
+        whole partitions one after another, and the groups of each are answered from
+        the log from then on, instead of every partition finishing at the very end.
+        Empty ``pending``: fetch every partition again. Pausing only stops fetching;
+        the next record read is still the one after the last one applied."""
+        order = sorted(pending, key=lambda p: (pending[p] - self._next.get(p, 0), p))
+        hold = set(order[ACTIVE_PARTITIONS:])
+        resume, pause = self._paused - hold, hold - self._paused
+        if resume:
+            self._consumer.resume([TopicPartition(OFFSETS_TOPIC, p) for p in sorted(resume)])
+        if pause:
+            self._consumer.pause([TopicPartition(OFFSETS_TOPIC, p) for p in sorted(pause)])
+        self._paused = hold
 
     def progress(self) -> ReadProgress:
         """Offsets read of those the last ``catch_up`` aimed at, over all partitions."""
