@@ -397,13 +397,14 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         f"Errors counted by the collector: {errors or 'none'}. "
         "Process CPU per interval: all process CPU between the ends of the first and last "
         "measured cycles, per cycle (includes the store writer between cycles). "
-        "The machine is shared with other engineers' test runs, hence the load average.",
+        "Load average: the machine's 1-minute load before and after each run (anything "
+        "else running on it competes for the same 2 cores).",
         "",
         "How the cycle stays small: committed offsets come from `__consumer_offsets` "
         "(after the cold read, each cycle reads only the commits since the previous one; "
         "with `--committed-offsets admin` librdkafka's OffsetFetch handling, quadratic in "
         "the partitions per group, dominates: see the Admin API section when present), "
-        "and the per-partition math runs in NumPy columns (`collectors/kernels.py`), "
+        "and the per-partition math runs in NumPy columns (`collectors/core/kernels.py`), "
         "with row objects built only when a reader asks for them. Peak RSS is the "
         "benchmark process's high-water mark over all runs so far (collector, DuckDB "
         "store, librdkafka buffers of the cold `__consumer_offsets` read). First snapshot / "
