@@ -76,7 +76,9 @@ _EMPTY: Mapping[TopicPart, int] = MappingProxyType({})
 
 # librdkafka's fetch and queue sizes for this reader (its records are ~100 bytes).
 _FETCH_BOUNDS = {
-    "queued.min.messages": 5000,  # per partition; default 100,000
+    # Per partition; default 100,000. A cold read fetches ACTIVE_PARTITIONS at a time:
+    # 20,000 each lets the queue fill to its 4 MB between cycles.
+    "queued.min.messages": 20_000,
     "queued.max.messages.kbytes": 4096,  # whole queue; default 65,536
     "fetch.max.bytes": 2 * 1024 * 1024,  # per fetch response; default 50 MB
     "max.partition.fetch.bytes": 256 * 1024,  # default 1 MB
