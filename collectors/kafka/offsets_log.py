@@ -157,6 +157,7 @@ class CommittedOffsetsLog:
         self._hidden: frozenset[int] = frozenset()  # partitions with records past the LSO
         self._unread: frozenset[int] = frozenset()  # partitions a partial read left behind
         self._paused: set[int] = set()  # partitions a partial read holds back
+        self._reached: set[int] = set()  # partitions read up to a target once: never paused
         self._targets_seen: dict[int, int] = {}  # the last catch_up's targets
         self._next: dict[int, int] = {}  # partition -> next offset we have not read
         self._decisions: dict[str, bool] = {}
@@ -199,6 +200,7 @@ class CommittedOffsetsLog:
             return True
         targets = self._targets_seen = self._targets(deadline)
         pending = self._behind(targets)
+        self._reached.update(p for p in targets if p not in pending)
         self._focus(pending if partial else {})
         drained = False
         while pending:
@@ -226,6 +228,7 @@ class CommittedOffsetsLog:
                 raise _unavailable("consume", error.args[0] if error.args else error) from None
             self._apply(batch)
             behind = self._behind(pending)
+            self._reached.update(p for p in pending if p not in behind)
             if partial and len(behind) < len(pending):
                 self._focus(behind)
             pending = behind
@@ -240,7 +243,10 @@ class CommittedOffsetsLog:
         the log from then on, instead of every partition finishing at the very end.
         Empty ``pending``: fetch every partition again. Pausing only stops fetching;
         the next record read is still the one after the last one applied."""
-        order = sorted(pending, key=lambda p: (pending[p] - self._next.get(p, 0), p))
+        # A partition read up to date once only has new commits left: always fetched, it
+        # takes no slot (or the trickle of new commits would keep taking the slots).
+        cold = [p for p in pending if p not in self._reached]
+        order = sorted(cold, key=lambda p: (pending[p] - self._next.get(p, 0), p))
         hold = set(order[ACTIVE_PARTITIONS:])
         resume, pause = self._paused - hold, hold - self._paused
         if resume:

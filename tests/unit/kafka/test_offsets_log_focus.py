@@ -24,6 +24,7 @@ def reader(next_offsets: dict[int, int]) -> tuple[CommittedOffsetsLog, FakeConsu
     log._consumer = consumer
     log._next = dict(next_offsets)
     log._paused = set()
+    log._reached = set()
     return log, consumer
 
 
@@ -47,3 +48,10 @@ def test_ties_go_to_the_lower_partition_and_few_pending_pause_nothing() -> None:
     assert consumer.paused == {5}
     log._focus({5: 10})
     assert consumer.paused == set()
+
+
+def test_a_partition_read_up_to_date_once_is_never_paused_and_takes_no_slot() -> None:
+    log, consumer = reader({0: 95, 1: 0, 2: 0, 3: 0})
+    log._reached = {0}  # read up to date before; 5 new commits since
+    log._focus({0: 100, 1: 100, 2: 200, 3: 300})
+    assert consumer.paused == {3}  # 1 and 2 take the slots; 0 is fetched besides
