@@ -25,7 +25,7 @@ from collectors.probe_settings import ProbeSettings
 from collectors.serving import consistency, dashboard_views
 from collectors.serving.consistency import slo_windows_fields
 from collectors.serving.exposition import CONTENT_TYPE, MetricsRenderer
-from collectors.serving.liveness import is_stale, stale_view
+from collectors.serving.liveness import is_stale, stale_view, typical_cycle_s
 from collectors.serving.params import BadParameter, parse_float, parse_int, parse_range
 from collectors.serving.scrape import ScrapeCache
 from collectors.serving.shaping import aggregate_json, group_json, num, partition_json
@@ -69,7 +69,11 @@ def create_app(
     def stale() -> bool:  # the last complete reading is too old to stand for now
         age = getattr(provider, "reading_age", None)
         interval = getattr(app.state, "interval_s", None)
-        return age is not None and interval is not None and is_stale(age(), interval)
+        if age is None or interval is None:
+            return False
+        snap = current()
+        typical = typical_cycle_s(snap.stats.cycle_durations_s) if snap and snap.stats else 0.0
+        return is_stale(age(), interval, typical)
 
     stale_views: dict[int, Snapshot] = {}
 
