@@ -97,6 +97,18 @@ def test_event_lags_equal_the_scalar(seed: int) -> None:
         assert (None if got[i] == NONE else int(got[i])) == want
 
 
+def _assert_rates_match_the_scalar(
+    times: list[float], values: list[list[int | None]], now: float, window: float
+) -> None:
+    """The kernel over the columns (one per time) equals ``lag.rate`` row by row."""
+    points = [(t, _ints([v[j] for v in values])) for j, t in enumerate(times)]
+    got = kernels.rates(points, len(values), now, window)
+    for i, row in enumerate(values):
+        scalar_points = [(t, v) for t, v in zip(times, row, strict=True) if v is not None]
+        want = lag.rate(scalar_points, now, window)
+        assert _back(got[i]) == pytest.approx(want), (times, row)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_rates_equal_the_scalar(seed: int) -> None:
     rng = random.Random(seed)
@@ -106,12 +118,7 @@ def test_rates_equal_the_scalar(seed: int) -> None:
         times[-1] = times[-2] if columns > 1 else times[-1]
     values = [[_opt_int(rng, 0, 20, none=0.3) for _ in range(columns)] for _ in range(rows)]
     now, window = 60.0, rng.choice([5.0, 20.0, 30.0, 100.0])
-    points = [(t, _ints([v[j] for v in values])) for j, t in enumerate(times)]
-    got = kernels.rates(points, rows, now, window)
-    for i, row in enumerate(values):
-        scalar_points = [(t, v) for t, v in zip(times, row, strict=True) if v is not None]
-        want = lag.rate(scalar_points, now, window)
-        assert _back(got[i]) == pytest.approx(want), (times, row)
+    _assert_rates_match_the_scalar(times, values, now, window)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -136,12 +143,7 @@ def test_rates_of_steady_rows_equal_the_scalar(seed: int) -> None:
             row[rng.randrange(columns)] = rng.randint(0, 20)
         values.append(row)
     now, window = rng.choice([60.0, 75.0]), rng.choice([5.0, 20.0, 100.0])
-    points = [(t, _ints([v[j] for v in values])) for j, t in enumerate(times)]
-    got = kernels.rates(points, rows, now, window)
-    for i, row in enumerate(values):
-        scalar_points = [(t, v) for t, v in zip(times, row, strict=True) if v is not None]
-        want = lag.rate(scalar_points, now, window)
-        assert _back(got[i]) == pytest.approx(want), (times, row)
+    _assert_rates_match_the_scalar(times, values, now, window)
 
 
 def _random_readings(rng: random.Random, steps: int) -> list[Reading | None]:
