@@ -96,7 +96,10 @@ class Probe:
                      json=body, headers=request.headers)  # fmt: skip
         self._set_up = True
 
-    def run_once(self) -> ProbeSample:
+    def run_once(self) -> ProbeSample | None:
+        """One probe from command to outcome; None when the runner stops while the probe
+        still waits for its command to become visible: an unfinished probe is no evidence
+        either way, so it is neither a timeout nor a latency."""
         s = self.settings
         probe_id = self.new_id()
         sent = self._clock()
@@ -142,7 +145,9 @@ class Probe:
                         last = str(failed)
                     next_check += s.check_interval_s
                     now = self._clock()
-                    if next_check >= deadline or self._stop.is_set():
+                    if self._stop.is_set():
+                        return None  # cut short by the stop, not timed out
+                    if next_check >= deadline:
                         break
                     self._stop.wait(max(0.0, next_check - now))
                 # Never visible: a timeout when the reads answered, else the read error.
@@ -219,6 +224,8 @@ class ProbeRunner:
         def one() -> None:
             try:
                 sample = probe.run_once()
+                if sample is None:  # stopped mid-probe: nothing to record
+                    return
                 if sample.outcome != VISIBLE:
                     log.warning("probe %s: %s", sample.probe, sample.reason)
                 sink.add_probe(sample, keep)
