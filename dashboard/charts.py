@@ -264,11 +264,18 @@ def eta_over_time(eta: pd.DataFrame, tz: ZoneInfo, window: Window | None = None)
     return fig
 
 
+HEATMAP_MAX_HEIGHT = 900  # px: beyond it rows get thinner, not the page longer
+
+
 def partition_heatmap(
     heatmap: Mapping[str, Any], tz: ZoneInfo, window: Window | None = None
 ) -> go.Figure:
     """Partition x time matrix (``/api/v1/heatmap`` shape) with a sequential,
-    colour-blind-safe scale; missing cells show the grey background (a gap)."""
+    colour-blind-safe scale; missing cells show the grey background (a gap).
+
+    Drawing cost grows with cells, so: no per-cell text (the hover formats the value
+    itself), row gaps only while rows are tall enough to show them, and the height
+    capped at ``HEATMAP_MAX_HEIGHT`` (Plotly then labels every n-th partition)."""
     rows = list(heatmap.get("rows") or [])
     epochs = [float(t) for t in heatmap.get("times") or []]
     metric = heatmap.get("metric") or "staleness_s"
@@ -278,18 +285,20 @@ def partition_heatmap(
     z = [[math.nan if v is None else float(v) for v in r.get("values") or []] for r in rows]
     finite = [v for row in z for v in row if not math.isnan(v)]
     is_seconds = metric.endswith("_s")
-    text = [[fmt.seconds(v) if is_seconds else fmt.count(v) for v in row] for row in z]
     nice = METRIC_NAMES.get(metric, metric)
-    fig = _base(f"{nice} by partition over time (grey = no data)", height=140 + 22 * len(rows))
+    height = min(140 + 22 * len(rows), HEATMAP_MAX_HEIGHT)
+    fig = _base(f"{nice} by partition over time (grey = no data)", height=height)
     colorbar: dict[str, Any] = {"title": {"text": "s" if is_seconds else "records"}}
     if is_seconds and finite:
         ticks, ticklabels = seconds_ticks(max(finite))
         colorbar.update(tickvals=ticks, ticktext=ticklabels)
     fig.add_trace(
         go.Heatmap(
-            x=times(epochs, tz), y=labels, z=z, text=text, colorscale=HEATMAP_SCALE, zmin=0,
-            hoverongaps=False, colorbar=colorbar, xgap=0, ygap=1,
-            hovertemplate="%{y}<br>%{x}<br>" + nice + " %{text}<extra></extra>",
+            x=times(epochs, tz), y=labels, z=z, colorscale=HEATMAP_SCALE, zmin=0,
+            hoverongaps=False, colorbar=colorbar, xgap=0,
+            ygap=1 if (height - 140) / len(rows) >= 12 else 0,
+            hovertemplate="%{y}<br>%{x}<br>" + nice
+            + (" %{z:,.1f} s" if is_seconds else " %{z:,.0f}") + "<extra></extra>",
         )
     )  # fmt: skip
     fig.update_layout(plot_bgcolor=GAP, hovermode="closest")

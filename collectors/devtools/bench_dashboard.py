@@ -250,28 +250,82 @@ _DRAWN = """([min, pipeline]) => {
 }"""
 
 
-def _render_time(context, url: str, min_charts: int, pipeline: bool = False) -> float:
+def _render_time(
+    context, url: str, min_charts: int, pipeline: bool = False, drawn: str = _DRAWN
+) -> float:
     """Seconds from navigation until at least ``min_charts`` Plotly charts have drawn,
     each of them, the table's canvas is there, and (``pipeline``) the Overview's SVG
-    flow is drawn. Every navigation is a new Streamlit session; what the browser has
-    cached is up to ``context``."""
+    flow is drawn (``drawn``: another condition, same arguments). Every navigation is
+    a new Streamlit session; what the browser has cached is up to ``context``."""
     page = context.new_page()
     try:
         started = time.perf_counter()
         page.goto(url)
-        page.wait_for_function(_DRAWN, arg=[min_charts, pipeline], timeout=120_000, polling=20)
+        page.wait_for_function(drawn, arg=[min_charts, pipeline], timeout=120_000, polling=20)
         return time.perf_counter() - started
     finally:
         page.close()
 
 
-def _cold(browser, url: str, min_charts: int, pipeline: bool = False) -> float:
+def _cold(browser, url: str, min_charts: int, pipeline: bool = False, drawn: str = _DRAWN) -> float:
     """First visit: a fresh browser context, nothing cached."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        return _render_time(context, url, min_charts, pipeline)
+        return _render_time(context, url, min_charts, pipeline, drawn)
     finally:
         context.close()
+
+
+# --- the floor: what Streamlit and Plotly cost on this machine before any dashboard code ---
+
+FLOOR_APPS = {
+    "bare": 'import streamlit as st\n\nst.title("floor")\nst.write("drawn")\n',
+    "chart": (
+        "import plotly.graph_objects as go\nimport streamlit as st\n\n"
+        'st.title("floor")\nst.plotly_chart(go.Figure(go.Scatter(x=[1, 2, 3], y=[1, 3, 2])))\n'
+    ),
+}
+_FLOOR_DRAWN = """([charts]) => charts
+    ? document.querySelector('[data-testid="stPlotlyChart"] .main-svg') !== null
+    : [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
+        .some(e => e.textContent.includes("drawn"))"""
+
+
+def _floor(browser, workdir: Path, repeats: int) -> dict[str, float]:
+    """Median first-visit render of a one-line Streamlit page and of a page with one
+    three-point Plotly chart, served by the same Streamlit the dashboard uses: the part
+    of every dashboard number that no dashboard code can remove."""
+    import httpx
+
+    out = {}
+    for name, source in FLOOR_APPS.items():
+        app = workdir / f"floor_{name}.py"
+        app.write_text(source)
+        port = _free_port()
+        with open(workdir / f"floor-{name}.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless",
+                 "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+                 "--browser.gatherUsageStats", "false"], stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(url + "_stcore/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            charts = int(name == "chart")
+            _cold(browser, url, charts, False, _FLOOR_DRAWN)  # the server's first run
+            out[name] = statistics.median(
+                _cold(browser, url, charts, False, _FLOOR_DRAWN) for _ in range(repeats)
+            )
+        finally:
+            process.terminate()
+            process.wait(20)
+    return out
 
 
 def _refresh_server_time(collector_url: str, repeats: int) -> float:
@@ -309,6 +363,8 @@ class Result:
     overview_return_s: float  # return visit: the browser has the dashboard's files cached
     group_return_s: float
     refresh_server_s: float
+    floor_bare_s: float  # first visit of a one-line Streamlit page, same browser
+    floor_chart_s: float  # ... and of a page with one three-point Plotly chart
 
 
 def measure(groups: int, partitions: int, repeats: int, workdir: Path) -> Result:
@@ -333,6 +389,7 @@ def measure(groups: int, partitions: int, repeats: int, workdir: Path) -> Result
                                  for _ in range(repeats)]  # fmt: skip
                 page_back = [_render_time(returning, group_url, 4) for _ in range(repeats)]
                 returning.close()
+                floor = _floor(browser, workdir, repeats)
             finally:
                 browser.close()
         refresh = _refresh_server_time(url, repeats)
@@ -343,7 +400,8 @@ def measure(groups: int, partitions: int, repeats: int, workdir: Path) -> Result
         server.server_close()
     return Result(groups, groups * partitions, statistics.median(overview),
                   statistics.median(page), statistics.median(overview_back),
-                  statistics.median(page_back), refresh)  # fmt: skip
+                  statistics.median(page_back), refresh, floor["bare"],
+                  floor["chart"])  # fmt: skip
 
 
 TARGETS = {50: (2.0, 0.2), 1000: (4.0, None)}  # groups -> (first render s, refresh s)
@@ -352,8 +410,9 @@ TARGETS = {50: (2.0, 0.2), 1000: (4.0, None)}  # groups -> (first render s, refr
 def table(results: Sequence[Result]) -> str:
     lines = [
         "| groups (synthetic API) | group-partitions | Overview: first visit / return visit "
-        "| group page: first visit / return visit | live refresh, server | target |",
-        "|---:|---:|---:|---:|---:|---|",
+        "| group page: first visit / return visit | live refresh, server "
+        "| floor: bare page / one chart | target |",
+        "|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         render, refresh = TARGETS.get(r.groups, (None, None))
@@ -365,7 +424,8 @@ def table(results: Sequence[Result]) -> str:
         lines.append(
             f"| {r.groups:,} | {r.partitions:,} | {r.overview_render_s:.2f} s / "
             f"{r.overview_return_s:.2f} s | {r.group_render_s:.2f} s / {r.group_return_s:.2f} s"
-            f" | {r.refresh_server_s * 1000:.0f} ms | {', '.join(target)} |"
+            f" | {r.refresh_server_s * 1000:.0f} ms | {r.floor_bare_s:.2f} s / "
+            f"{r.floor_chart_s:.2f} s | {', '.join(target)} |"
         )
     return "\n".join(lines)
 
@@ -424,7 +484,12 @@ def run(args: argparse.Namespace) -> int:
         "nothing cached, every script downloaded and compiled) and on a return visit (the "
         "same browser opened the dashboard before, so its hashed script bundles come from "
         "the browser's cache; every navigation is still a new Streamlit session). Live "
-        "refresh: the server time of the requests one refresh of the Overview makes.\n\n"
+        "refresh: the server time of the requests one refresh of the Overview makes. "
+        "Floor: the same first-visit measurement of two pages that contain no dashboard "
+        "code, served by the same Streamlit in the same browser: a one-line page, and a "
+        "page with one three-point Plotly chart (`st.plotly_chart`). Every page with a "
+        "chart pays at least the second; the Overview draws no Plotly chart (its pipeline "
+        "is SVG) and pays at least the first.\n\n"
         + table(results)
         + f"\n\nLoad average before / after: {load_before:.1f} / {os.getloadavg()[0]:.1f}."
     )

@@ -99,12 +99,24 @@ def test_partition_heatmap_sequential_scale_and_gaps():
     assert trace.type == "heatmap"
     assert list(trace.y) == ["t[0]", "t[1]"]
     assert math.isnan(trace.z[0][1]) and trace.z[1][0] == 0.0
-    assert trace.text[1][1] == "1 min 30 s"
+    assert "%{z:,.1f} s" in trace.hovertemplate  # seconds, formatted by the hover itself
+    assert trace.ygap == 1  # two tall rows: a gap between them
     cividis = go.Heatmap(colorscale=HEATMAP_SCALE).colorscale
     assert trace.colorscale == cividis
     assert "staleness" in fig.layout.title.text
     empty = charts.partition_heatmap({"times": [], "rows": []}, TZ)
     assert "no partition history" in annotation_texts(empty)
+
+
+def test_partition_heatmap_many_partitions_stays_one_screen_high():
+    heat = {"metric": "offset_lag", "times": [1_700_000_000, 1_700_000_060],
+            "rows": [{"topic": "t", "partition": p, "values": [p, p + 1]}
+                     for p in range(500)]}  # fmt: skip
+    fig = charts.partition_heatmap(heat, TZ)
+    assert fig.layout.height == charts.HEATMAP_MAX_HEIGHT
+    assert len(fig.data[0].y) == 500  # every partition is still a row
+    assert fig.data[0].ygap == 0  # rows under 12 px: no gap eating them
+    assert "%{z:,.0f}" in fig.data[0].hovertemplate  # a count, not seconds
 
 
 def test_visibility_charts():
