@@ -37,6 +37,7 @@ from collectors.core.slo import SloCounter, SloRule
 from collectors.cycle import ClusterCollector
 from collectors.kafka.errors import error_text
 from collectors.logs import ALWAYS, repeat_key, throttled
+from collectors.process_memory import PeriodicTrim
 from collectors.settings import Settings
 from collectors.store.backlog import WriteBacklog
 from collectors.store.writer import SnapshotWriter
@@ -249,12 +250,14 @@ class CollectorService:
     def _cycle_loop(self) -> None:
         interval = self.settings.collector.interval_s
         next_at = time.monotonic()
+        trim = PeriodicTrim()  # hand freed malloc pages back between cycles (cold read)
         while not self._stop.is_set():
             try:
                 self.run_cycle()
             except Exception:  # never let one bad cycle end the collector
                 self._counters.error("cycle")
                 log.exception("collection cycle failed")
+            trim.maybe(time.monotonic())
             next_at += interval
             delay = next_at - time.monotonic()
             if delay < 0:  # overran: start the next cycle now, do not try to catch up

@@ -188,6 +188,16 @@ class Slots:
         ]
         return out
 
+    def nbytes(self) -> int:
+        """Bytes held by the columns (what the history costs in memory)."""
+        arrays = [getattr(self.status, name) for name in self.status.__dataclass_fields__]
+        arrays += [
+            getattr(self, name)
+            for name in self.__dataclass_fields__
+            if isinstance(getattr(self, name), np.ndarray)
+        ]
+        return sum(a.nbytes for a in arrays)
+
     # --- rate points ------------------------------------------------------------------
 
     def advance(self, now: float, commits: Ints, log_ends: Ints) -> None:

@@ -14,6 +14,7 @@ cycles follow; then median and p95 over the measured cycles go to ``docs/benchma
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import os
 import resource
 import statistics
@@ -30,7 +31,9 @@ from collectors.bootstrap import build_clusters
 from collectors.core.kernels import METHODS
 from collectors.core.model import Snapshot, StalenessMethod
 from collectors.devtools.bench_cluster import BenchCluster, Trickle, setup, teardown
+from collectors.devtools.bench_memory import Breakdown, MemoryProbe, reset_peak, status_kib
 from collectors.devtools.bench_report import percentile, write_section
+from collectors.process_memory import lean_process
 from collectors.service import CollectorService
 from collectors.settings import load_settings
 
@@ -79,6 +82,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="on",
         help="passive visibility samples in the cycle (off: for the cost comparison)",
     )
+    parser.add_argument(
+        "--read-records",
+        choices=("on", "off"),
+        default="on",
+        help="exact staleness from record timestamps (off: to see what those reads cost)",
+    )
     parser.add_argument("--prefix", default="lwbench", help="name prefix of topics and groups")
     parser.add_argument("--keep", action="store_true", help="keep topics and groups afterwards")
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -103,7 +112,11 @@ class RunResult:
     writes_s: list[float]
     errors: dict[str, int]
     load: tuple[float, float]  # 1-minute load average before and after
-    peak_rss_mb: float  # of the benchmark process, which runs the collector
+    peak_rss_mb: float  # VmHWM from the service's start (the collector's own peak)
+    peak_is_lifetime: bool  # the HWM could not be reset: the process's lifetime peak
+    memory: MemoryProbe  # RSS per phase, with breakdowns
+    duckdb_mb: float | None  # DuckDB's buffer manager at the end (duckdb_memory())
+    slots_mb: float  # the column history (collectors/core/slots.py) at the end
     first_snapshot_s: float  # from service.start() to the first published snapshot
     first_full_s: float | None  # ... to the first with every row exact (None: never)
 
@@ -199,7 +212,15 @@ def run(args: argparse.Namespace) -> int:
     if args.partitions % args.topics:
         print("--partitions must be a multiple of --topics", file=sys.stderr)
         return 2
-    setup(cluster, progress=lambda m: print(m, file=sys.stderr))
+    lean_process()  # as `lagwatch collect` does: two malloc arenas, no pandas
+    # Seeding runs in a child process, so its clients and buffers never count in the
+    # collector's RSS (the trickle is a child process too).
+    seeding = mp.get_context("spawn").Process(target=_setup_quietly, args=(cluster,))
+    seeding.start()
+    seeding.join()
+    if seeding.exitcode != 0:
+        print(f"setup failed (exit code {seeding.exitcode})", file=sys.stderr)
+        return 1
     try:
         with Trickle(cluster, args.trickle_per_cycle, args.interval):
             results = [_measure(cluster, args, i) for i in range(args.runs)]
@@ -215,8 +236,14 @@ def run(args: argparse.Namespace) -> int:
             section += "-scraped"
         if args.visibility_samples == "off":
             section += "-no-visibility"
+        if args.read_records == "off":
+            section += "-no-record-reads"
         print(f"written to {write_section(section, body)}")
     return 0
+
+
+def _setup_quietly(cluster: BenchCluster) -> None:
+    setup(cluster, progress=lambda m: print(m, file=sys.stderr))
 
 
 def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) -> RunResult:
@@ -230,20 +257,31 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
                 "collector.interval_s": args.interval,
                 "clusters.committed_offsets": args.committed_offsets,
                 "collector.visibility_samples": args.visibility_samples == "on",
+                "clusters.read_records": args.read_records == "on",
             },
         )
         service = _MeasuredService(settings, build_clusters(settings), store=store)
         service.expected_rows = cluster.groups * cluster.partitions
         load_before = os.getloadavg()[0]
         wanted = 1 + args.warmup + args.cycles
+        memory = MemoryProbe()
+        memory.mark("before start (imports, store open)")
+        peak_reset = reset_peak()
+        memory.start()
+        memory.phase = "cold cycle"
         service.start()
-        scraper = _Scraper(service, args.scrape_every) if args.scrape_every > 0 else None
+        scraper = _Scraper(service, args.scrape_every, memory) if args.scrape_every > 0 else None
+        duckdb_mb = None
         try:
-            _wait_for(service, wanted, args.interval, run_index)
+            _wait_for(service, wanted, args.interval, run_index, memory, store, args.warmup)
+            duckdb_mb = _duckdb_mb(store)
         finally:
             if scraper is not None:
                 scraper.stop()
             service.stop(timeout_s=120)
+            memory.stop()
+            peak_kib = status_kib().get("VmHWM", 0)
+            slots_mb = sum(_slots_bytes(c) for c in service._clusters) / 2**20
             if store is not None:
                 store.close()
     samples = service.samples[:wanted]
@@ -257,7 +295,15 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         writes_s=store.writes_s[first_measured:wanted] if store is not None else [],
         errors=dict(service.snapshot().stats.errors_total),
         load=(load_before, os.getloadavg()[0]),
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_rss_mb=(
+            peak_kib / 1024
+            if peak_reset and peak_kib
+            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ),
+        peak_is_lifetime=not (peak_reset and peak_kib),
+        memory=memory,
+        duckdb_mb=duckdb_mb,
+        slots_mb=slots_mb,
         first_snapshot_s=service.first_snapshot_s or 0.0,
         first_full_s=service.first_full_s,
     )
@@ -267,12 +313,13 @@ class _Scraper:
     """Renders the latest snapshot every ``every_s`` on its own thread, as the
     collector's HTTP server does for a Prometheus scrape (``ScrapeCache``)."""
 
-    def __init__(self, service: CollectorService, every_s: float) -> None:
+    def __init__(self, service: CollectorService, every_s: float, memory: MemoryProbe) -> None:
         from collectors.serving.exposition import MetricsRenderer  # only when scrapes are wanted
         from collectors.serving.scrape import ScrapeCache
 
         self._service = service
         self._every = every_s
+        self._memory = memory
         self._scrapes = ScrapeCache(MetricsRenderer())
         self._stop = threading.Event()
         self.renders_s: list[float] = []
@@ -284,9 +331,14 @@ class _Scraper:
             snapshot = self._service.snapshot()
             if snapshot is not None:
                 started = time.perf_counter()
-                for _ in self._scrapes.stream(snapshot, gzipped=True):  # as /metrics sends it
-                    pass
+                self._memory.rendering = True
+                try:
+                    for _ in self._scrapes.stream(snapshot, gzipped=True):  # as /metrics
+                        pass
+                finally:
+                    self._memory.rendering = False
                 self.renders_s.append(time.perf_counter() - started)
+                self._memory.mark("after the first /metrics render")
 
     def stop(self) -> None:
         self._stop.set()
@@ -301,14 +353,29 @@ def _open_store(option: str, tmp: Path) -> _TimedStore | None:
     return _TimedStore(Store(tmp / "bench.duckdb" if option == "tmp" else option))
 
 
-def _wait_for(service: _MeasuredService, cycles: int, interval: float, run_index: int) -> None:
+def _wait_for(
+    service: _MeasuredService,
+    cycles: int,
+    interval: float,
+    run_index: int,
+    memory: MemoryProbe,
+    store: _TimedStore | None,
+    warmup: int,
+) -> None:
     last = 0
     deadline = time.monotonic() + cycles * (interval + 60)
     while len(service.samples) < cycles:
         if time.monotonic() > deadline:
             raise RuntimeError(f"only {len(service.samples)} of {cycles} cycles finished in time")
+        if store is not None and store.writes_s:
+            memory.mark("after the first store write")
         if len(service.samples) != last:
             last = len(service.samples)
+            if last == 1:
+                memory.mark("after the cold cycle")
+                memory.enter("warm-up cycles")
+            if last == 1 + warmup:
+                memory.enter("measured cycles")
             s = service.samples[-1]
             print(
                 f"run {run_index + 1} cycle {last}/{cycles}: {s.wall_s * 1000:.0f} ms wall, "
@@ -321,6 +388,20 @@ def _wait_for(service: _MeasuredService, cycles: int, interval: float, run_index
 # ---- report ---------------------------------------------------------------------------
 
 
+def _duckdb_mb(store: _TimedStore | None) -> float | None:
+    """DuckDB's buffer manager in use (its own accounting), MB; None without a store."""
+    if store is None:
+        return None
+    sql = "SELECT sum(memory_usage_bytes) FROM duckdb_memory()"
+    used = store.query(lambda cursor: cursor.execute(sql).fetchone()[0])
+    return (used or 0) / 2**20
+
+
+def _slots_bytes(cluster) -> int:
+    slots = getattr(cluster, "_slots", None)  # the cycle's column history
+    return slots.nbytes() if slots is not None else 0
+
+
 def _ms(value: float) -> str:
     return f"{value * 1000:.0f} ms"
 
@@ -329,6 +410,31 @@ def _median_p95(values: list[float]) -> str:
     if not values:
         return "-"
     return f"{_ms(statistics.median(values))} / {_ms(percentile(values, 95))}"
+
+
+def _memory_lines(index: int, r: RunResult) -> list[str]:
+    """Where the megabytes go in run ``index`` (``bench_memory``): RSS at marks, the
+    highest RSS of each phase, each split by allocator."""
+    m = r.memory
+    peak = "lifetime peak (HWM not resettable)" if r.peak_is_lifetime else "peak from start"
+    duck = "-" if r.duckdb_mb is None else f"{r.duckdb_mb:.0f} MB"
+    lines = [
+        f"Memory, run {index}: {peak} **{r.peak_rss_mb:.0f} MB** RSS; DuckDB buffer "
+        f"manager at the end {duck}; column history (slots) {r.slots_mb:.0f} MB; pandas "
+        f"{'imported' if 'pandas' in sys.modules else 'not imported'}.",
+        "",
+        "| moment | RSS = file + malloc used + arrow + other | malloc free (held) |",
+        "|---|---|---:|",
+    ]
+    rows: list[tuple[str, Breakdown | None]] = list(m.marks.items())
+    for name, phase in m.phases.items():
+        if name not in ("start", "stopped"):
+            rows.append((f"highest in: {name}", phase.peak))
+    for name, phase in m.phases.items():
+        if name in ("cold cycle", "warm-up cycles", "measured cycles"):
+            rows.append((f"end of: {name}", phase.at_end))
+    lines += [f"| {name} | {b.cells()} |" for name, b in rows if b is not None]
+    return lines
 
 
 def _verdict(result: RunResult) -> str:
@@ -342,7 +448,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         f"## Collection cycle over {group_partitions:,} group-partitions"
         + (" (committed offsets from the Admin API)" if args.committed_offsets == "admin" else "")
         + (f" (scraped every {args.scrape_every:g} s)" if args.scrape_every > 0 else "")
-        + (", visibility samples off" if args.visibility_samples == "off" else ""),
+        + (", visibility samples off" if args.visibility_samples == "off" else "")
+        + (", record timestamps not read" if args.read_records == "off" else ""),
         "",
         f"`lagwatch bench collector`: {cluster.topics} topics x {cluster.per_topic} partitions "
         f"({cluster.partitions:,} partitions) on one local broker, {cluster.groups} groups that "
@@ -389,6 +496,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
             f"| {r.first_snapshot_s:.1f} s / "
             f"{'-' if r.first_full_s is None else f'{r.first_full_s:.1f} s'} | {_verdict(r)} |"
         )
+    for i, r in enumerate(results, 1):
+        lines += ["", *_memory_lines(i, r)]
     rows = {s.rows for r in results for s in r.measured}
     errors = {k: v for r in results for k, v in r.errors.items()}
     lines += [
@@ -406,8 +515,15 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         "the partitions per group, dominates: see the Admin API section when present), "
         "and the per-partition math runs in NumPy columns (`collectors/core/kernels.py`), "
         "with row objects built only when a reader asks for them. Peak RSS is the "
-        "benchmark process's high-water mark over all runs so far (collector, DuckDB "
-        "store, librdkafka buffers of the cold `__consumer_offsets` read). First snapshot / "
+        "collector's: the process's high-water mark (`VmHWM`) reset when the service "
+        "starts, so it counts the collector's threads, librdkafka's buffers, the DuckDB "
+        "store and the /metrics renders, while seeding and the trickle run in child "
+        "processes; the imports and the open store are in it from the start. In the "
+        "memory table, *file* is file-backed pages (the libraries' code), *malloc used* "
+        "glibc's bytes in use (NumPy columns, librdkafka, DuckDB), *arrow* Arrow's pool, "
+        "*other* the rest of the anonymous RSS (Python objects, free pages the allocators "
+        "keep, stacks); *malloc free* is what glibc's arenas count as free, returned to "
+        "the system or not (so not part of the sum). First snapshot / "
         "first full snapshot: seconds from the service's start (imports and setup excluded) "
         "to the first snapshot, and to the first with every group-partition present and "
         "exact (exact staleness, hence known committed offset and log end).",

@@ -13,7 +13,8 @@ Prometheus HA pair, a person with curl, a cycle longer than the scrape interval 
 a copy, not a render. It is kept only when the stream ran to its end (a client that hung
 up leaves nothing half-written) and never replaces the body of a newer snapshot; plain
 text is always rendered anew. Two scrapes of one new snapshot at once both render it.
-After each render, Arrow's allocator hands the memory the render freed back to the system.
+After each render, Arrow's and glibc's allocators hand the memory the render freed back
+to the system.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 import pyarrow as pa
 
 from collectors.core.model import Snapshot
+from collectors.process_memory import trim_malloc
 from collectors.serving.exposition import MetricsRenderer, gzip_pieces
 
 _Key = tuple[int, float]  # (id, taken_at): see _key
@@ -73,6 +75,7 @@ def _releasing(pieces: Iterator[bytes]) -> Iterator[bytes]:
         yield from pieces
     finally:
         pa.default_memory_pool().release_unused()
+        trim_malloc()  # and glibc's: the label and value columns a render freed
 
 
 def _key(snapshot: Snapshot) -> _Key:

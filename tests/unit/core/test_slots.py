@@ -85,3 +85,14 @@ def test_rate_points_come_oldest_first_and_wrap_around() -> None:
     points = slots.commit_points()
     assert [t for t, _ in points] == [3.0, 4.0, 5.0]
     assert [int(v[0]) for _, v in points] == [30, 40, 50]
+
+
+def test_nbytes_counts_every_column_of_the_history() -> None:
+    # 3 slots, 2 log partitions, 4 warn points, 5 rate points; int64/float64 = 8 bytes.
+    slots = Slots._sized(4, 5, 3, 2)
+    per_slot = 12 * 8 + 2 * 4 * 8  # StatusState: 12 scalar columns, 2 point columns
+    per_slot += 1 + 5 * 8  # t_have (bool); t_commit, t_end, t_start, first_ts, last_ts
+    per_slot += 5 * 8  # r_commit: one value per rate point
+    expected = 3 * per_slot + 5 * 8 + 2 * 5 * 8  # r_times; r_end per log partition
+    assert slots.nbytes() == expected
+    assert Slots.empty(4, 5).nbytes() == 5 * 8  # r_times alone
