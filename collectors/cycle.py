@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from collectors.core import kernels, lag
+from collectors.core.commit_evidence import seed_stillness, since_column
 from collectors.core.kernels import NONE, Bools, Floats, Ints
 from collectors.core.log_summary import Problem
 from collectors.core.model import (
@@ -127,6 +128,9 @@ class ClusterCollector:
         # and each one's slot (see ``_same_keys``); dropped when the layout changes.
         self._key_orders: dict[str, tuple[list[TopicPart], Ints]] = {}
         self._key_orders_of: Layout | None = None
+        # The layout whose rows took the commit log's stillness evidence (see
+        # ``commit_evidence``): new rows, and every cycle of the cold read, take it.
+        self._seeded_for: Layout | None = None
 
     @property
     def known_keys(self) -> list[PartitionKey]:
@@ -155,6 +159,7 @@ class ClusterCollector:
         # must read as ERROR, not as "every group deleted". A really deleted group then
         # answers with no offsets and drops out.
         groups = sorted({g.group for g in listing if self._wanted(g.group)} | known)
+        cold_read = self._from_log is not None and self._from_log.cold
         descriptions, committed = self._source.describe_and_fetch_offsets(
             groups, self._from_log.fetch if self._from_log is not None else None
         )
@@ -206,6 +211,10 @@ class ClusterCollector:
             self._slots.log_end_points(), len(log_end), now, self._rate_window_s
         )
         members = _members(layout, descriptions)
+        if self._from_log is not None and (cold_read or layout is not self._seeded_for):
+            since = since_column(layout, {g: c.since for g, c in committed.items()})
+            seed_stillness(self._slots.status, since, now)
+            self._seeded_for = layout
         columns = self._compute(
             now,
             layout,

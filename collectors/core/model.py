@@ -77,11 +77,16 @@ class Watermarks:
 
 @dataclass(frozen=True, slots=True)
 class CommittedOffsets:
-    """A group's committed offsets; partitions with no commit map to None."""
+    """A group's committed offsets; partitions with no commit map to None.
+
+    ``since``: when each offset was committed first, as the commit log shows (epoch
+    seconds; absent or None when unknown, e.g. from the Admin API): the offset has
+    not moved since then."""
 
     group: str
     offsets: Mapping[TopicPart, int | None]
     error: str | None = None
+    since: Mapping[TopicPart, float] | None = None
 
 
 @dataclass(frozen=True, slots=True)

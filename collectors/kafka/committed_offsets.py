@@ -71,6 +71,12 @@ class CommittedOffsetsFromLog:
     def active(self) -> bool:
         return not self._gave_up
 
+    @property
+    def cold(self) -> bool:
+        """True until the first read of the whole topic is done (groups then move from
+        the Admin API's answers to the log's, cycle by cycle)."""
+        return self._cold and not self._gave_up
+
     def fetch(self, groups: Iterable[str]) -> dict[str, CommittedOffsets] | None:
         """Committed offsets as of now, of every group whose commits the log can show: a
         group stored in a partition of the topic with records past the last stable
@@ -106,7 +112,7 @@ class CommittedOffsetsFromLog:
         # Groups whose partition of the topic has records past its last stable offset
         # (an open transaction hides them) are left out: the caller asks the coordinator.
         out = {
-            g: CommittedOffsets(g, self._log.offsets(g))
+            g: CommittedOffsets(g, self._log.offsets(g), since=self._log.since(g))
             for g in groups
             if not self._log.hides_commits_of(g)
         }

@@ -73,6 +73,7 @@ ACTIVE_PARTITIONS = 2
 _WAIT_SLICE_S = 0.02
 
 _EMPTY: Mapping[TopicPart, int] = MappingProxyType({})
+_EMPTY_SINCE: Mapping[TopicPart, float] = MappingProxyType({})
 
 # librdkafka's fetch and queue sizes for this reader (its records are ~100 bytes).
 _FETCH_BOUNDS = {
@@ -162,9 +163,15 @@ class CommittedOffsetsLog:
         self._next: dict[int, int] = {}  # partition -> next offset we have not read
         self._decisions: dict[str, bool] = {}
         self._offsets: dict[str, dict[TopicPart, int]] = {}
-        # Raw key (version-1 bytes) -> (the group's offsets, its key there): lets the
-        # common record, a new offset for a known key, skip decoding the key.
-        self._known: dict[bytes, tuple[dict[TopicPart, int], TopicPart]] = {}
+        # When each committed offset was first committed (its commit record's time):
+        # the offset has not moved since. Absent when the record carried no time.
+        self._since: dict[str, dict[TopicPart, float]] = {}
+        # Raw key (version-1 bytes) -> (the group's offsets, its key there, the group's
+        # since times): lets the common record, a new offset for a known key, skip
+        # decoding the key.
+        self._known: dict[
+            bytes, tuple[dict[TopicPart, int], TopicPart, dict[TopicPart, float]]
+        ] = {}
         self._layout: dict[str, int] = {}
         self._layout_clock = 0
         self._records = 0
@@ -360,9 +367,12 @@ class CommittedOffsetsLog:
                     if entry is not None:
                         offset = decode_offset(message.value())
                         if offset is not None:
-                            entry[0][entry[1]] = offset
+                            offsets, tp, since = entry
+                            if offsets[tp] != offset:  # a re-commit keeps its first time
+                                offsets[tp] = offset
+                                _set_since(since, tp, message)
                             continue
-                    self._apply_slow(key, message.value())
+                    self._apply_slow(key, message.value(), message)
                 except MalformedRecord:
                     self._malformed += 1
         finally:
@@ -383,8 +393,9 @@ class CommittedOffsetsLog:
         # Anything else (transport, leader moves) librdkafka retries by itself.
         return None
 
-    def _apply_slow(self, key: bytes, value: bytes | None) -> None:
-        """A record whose key is not materialised yet, or a tombstone."""
+    def _apply_slow(self, key: bytes, value: bytes | None, message: Any = None) -> None:
+        """A record whose key is not materialised yet, or a tombstone; ``message``
+        (None: no time known) carries the commit's time."""
         parts = decode_key(key)
         if parts is None:
             return  # group metadata, KIP-848 or share-group record
@@ -405,19 +416,25 @@ class CommittedOffsetsLog:
             if offsets is None or tp not in offsets:
                 return
             del offsets[tp]
+            self._since[group].pop(tp, None)
             self._known.pop(canonical, None)
             if offsets:
                 self._bump(group)
             else:
                 del self._offsets[group]
+                del self._since[group]
                 del self._layout[group]
             return
         if offsets is None:
             offsets = self._offsets[group] = {}
+            self._since[group] = {}
+        since = self._since[group]
         if tp not in offsets:
             self._bump(group)
+        if offsets.get(tp) != offset:
+            _set_since(since, tp, message)
         offsets[tp] = offset
-        self._known[canonical] = (offsets, tp)
+        self._known[canonical] = (offsets, tp, since)
 
     def _bump(self, group: str) -> None:
         # One clock for all groups: a group deleted and created again never gets a
@@ -437,6 +454,15 @@ class CommittedOffsetsLog:
         """
         offsets = self._offsets.get(group)
         return _EMPTY if offsets is None else MappingProxyType(offsets)
+
+    def since(self, group: str) -> Mapping[TopicPart, float]:
+        """When each committed offset of ``group`` was committed first (epoch seconds,
+        the commit record's time): the offset has not moved since. Compaction may have
+        removed the first record of a re-committed offset, so this is the oldest one
+        still in the log: never earlier than the truth. A partition whose record carried
+        no time is absent. A read-only view of live state, like ``offsets``."""
+        since = self._since.get(group)
+        return _EMPTY_SINCE if since is None else MappingProxyType(since)
 
     def groups(self) -> frozenset[str]:
         """Wanted groups with at least one committed offset."""
@@ -461,6 +487,15 @@ class CommittedOffsetsLog:
     def close(self) -> None:
         """Leave the topic; no other call is allowed afterwards."""
         self._consumer.close()
+
+
+def _set_since(since: dict[TopicPart, float], tp: TopicPart, message: Any) -> None:
+    """Record when the offset of ``tp`` changed: its commit record's timestamp."""
+    kind, millis = message.timestamp() if message is not None else (0, -1)
+    if kind != 0 and millis >= 0:  # 0: TIMESTAMP_NOT_AVAILABLE
+        since[tp] = millis / 1000.0
+    else:
+        since.pop(tp, None)
 
 
 def _unavailable(action: str, error: object) -> OffsetsLogUnavailable:

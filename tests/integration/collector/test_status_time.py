@@ -231,3 +231,29 @@ def test_a_stuck_group_whose_next_record_is_from_the_future_is_not_idle(
         lambda s: _status(s, group) in (Status.STOPPED, Status.STALL), 30, "stuck"
     )
     assert _status(snap, group) is Status.STOPPED
+
+
+def test_a_consumer_dead_before_the_collector_started_is_stopped_without_waiting(
+    kafka_bootstrap: str, create_topic, group_name, make_collector
+) -> None:
+    """The commit log dates the committed offset: a group whose offset stood still for
+    longer than the stall threshold before the collector started reads STOPPED as soon
+    as the collector has read its commit from ``__consumer_offsets``, not a threshold
+    after the collector's first look (which read OK: a restarted collector hid a dead
+    projection for a minute)."""
+    topic = create_topic()
+    produce(kafka_bootstrap, topic, 5)
+    group = group_name()
+    commit(kafka_bootstrap, group, topic, 2)  # 3 records pending, nobody consuming
+    committed_at = time.time()
+    threshold = 6.0  # 2 x stall_floor_s, no cadence learned
+    time.sleep(max(0.0, committed_at + threshold + 1.0 - time.time()))  # the past we test
+    collector = make_collector([group], stall_floor_s=3)
+    first = collector.cycle()
+    snap = collector.cycle_until(
+        lambda s: _status(s, group) is Status.STOPPED, 30, "STOPPED from the commit's time"
+    )
+    # Counting from the collector's first look it could not be STOPPED before 6 s.
+    assert snap.taken_at - first.taken_at < threshold, (
+        f"STOPPED only {snap.taken_at - first.taken_at:.1f} s after the first cycle"
+    )

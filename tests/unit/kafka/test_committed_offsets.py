@@ -55,6 +55,9 @@ class FakeLog:
     def offsets(self, group: str):
         return self.data.get(group, {})
 
+    def since(self, group: str):
+        return {tp: 1_700_000_000.0 for tp in self.data.get(group, {})}
+
     def close(self) -> None:
         self.closed = True
 
@@ -63,6 +66,7 @@ def test_offsets_come_from_the_log_when_it_reads() -> None:
     source = CommittedOffsetsFromLog(FakeLog, "auto", 1.0)
     result = source.fetch(["g", "other"])
     assert result["g"].offsets == {("t", 0): 5} and result["g"].error is None
+    assert result["g"].since == {("t", 0): 1_700_000_000.0}  # when the log says it was set
     assert result["other"].offsets == {}
 
 
