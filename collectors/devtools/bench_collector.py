@@ -31,7 +31,13 @@ from collectors.bootstrap import build_clusters
 from collectors.core.kernels import METHODS
 from collectors.core.model import Snapshot, StalenessMethod
 from collectors.devtools.bench_cluster import BenchCluster, Trickle, setup, teardown
-from collectors.devtools.bench_memory import Breakdown, MemoryProbe, reset_peak, status_kib
+from collectors.devtools.bench_memory import (
+    Breakdown,
+    MemoryProbe,
+    pymalloc_mb,
+    reset_peak,
+    status_kib,
+)
 from collectors.devtools.bench_report import percentile, write_section
 from collectors.process_memory import lean_process
 from collectors.service import CollectorService
@@ -117,6 +123,7 @@ class RunResult:
     memory: MemoryProbe  # RSS per phase, with breakdowns
     duckdb_mb: float | None  # DuckDB's buffer manager at the end (duckdb_memory())
     slots_mb: float  # the column history (collectors/core/slots.py) at the end
+    python_mb: float | None  # Python's small-object arenas after the service stopped
     first_snapshot_s: float  # from service.start() to the first published snapshot
     first_full_s: float | None  # ... to the first with every row exact (None: never)
 
@@ -282,6 +289,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
             memory.stop()
             peak_kib = status_kib().get("VmHWM", 0)
             slots_mb = sum(_slots_bytes(c) for c in service._clusters) / 2**20
+            python_mb = pymalloc_mb()  # the service's objects are still referenced
             if store is not None:
                 store.close()
     samples = service.samples[:wanted]
@@ -304,6 +312,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         memory=memory,
         duckdb_mb=duckdb_mb,
         slots_mb=slots_mb,
+        python_mb=python_mb,
         first_snapshot_s=service.first_snapshot_s or 0.0,
         first_full_s=service.first_full_s,
     )
@@ -418,9 +427,11 @@ def _memory_lines(index: int, r: RunResult) -> list[str]:
     m = r.memory
     peak = "lifetime peak (HWM not resettable)" if r.peak_is_lifetime else "peak from start"
     duck = "-" if r.duckdb_mb is None else f"{r.duckdb_mb:.0f} MB"
+    py = "-" if r.python_mb is None else f"{r.python_mb:.0f} MB"
     lines = [
         f"Memory, run {index}: {peak} **{r.peak_rss_mb:.0f} MB** RSS; DuckDB buffer "
-        f"manager at the end {duck}; column history (slots) {r.slots_mb:.0f} MB; pandas "
+        f"manager at the end {duck}; column history (slots) {r.slots_mb:.0f} MB; "
+        f"Python objects (pymalloc arenas, service stopped) {py}; pandas "
         f"{'imported' if 'pandas' in sys.modules else 'not imported'}.",
         "",
         "| moment | RSS = file + malloc used + arrow + other | malloc free (held) |",

@@ -1,0 +1,45 @@
+"""The benchmark's memory probe: the split adds up, phases keep their highest RSS."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from collectors.devtools.bench_memory import MemoryProbe, breakdown, pymalloc_mb
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
+
+
+def test_breakdown_parts_add_up_to_the_rss() -> None:
+    b = breakdown()
+    assert b.rss_mb > 0 and b.file_mb > 0 and b.malloc_used_mb > 0
+    parts = b.file_mb + b.malloc_used_mb + b.arrow_mb + b.other_mb
+    assert parts == pytest.approx(b.rss_mb)
+    assert f"{b.rss_mb:.0f} MB = " in b.cells()
+
+
+def test_pymalloc_counts_new_small_objects() -> None:
+    before = pymalloc_mb()
+    assert before is not None and before > 0
+    kept = [str(i) * 3 for i in range(200_000)]  # ~60 bytes each: pymalloc's
+    after = pymalloc_mb()
+    assert after is not None and after > before + 5
+    assert len(kept) == 200_000
+
+
+def test_probe_keeps_the_highest_sample_per_phase_and_marks_once() -> None:
+    probe = MemoryProbe()
+    probe.phase = "one"
+    probe._sample()
+    probe.mark("first")
+    first = probe.marks["first"]
+    probe.mark("first")  # the first call wins
+    assert probe.marks["first"] is first
+    probe.rendering = True
+    probe._sample()
+    probe.enter("two")
+    probe._sample()
+    assert set(probe.phases) == {"one", "two", "during a /metrics render"}
+    assert probe.phases["one"].peak is not None and probe.phases["one"].at_end is not None
+    assert probe.phases["during a /metrics render"].peak is not None
