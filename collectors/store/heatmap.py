@@ -5,8 +5,8 @@ time bucket a column, each cell the maximum of the metric in that bucket (the wo
 staleness a partition had then). A bucket without samples is None, so a gap stays a
 gap; a bucket whose samples all had an unknown value is None as well.
 
-Partition samples are sparser than cycles (``store.partition_sample_interval_s``, 60 s
-by default), so buckets are never narrower than the usual spacing of the group's
+Partition samples can be sparser than cycles (``store.partition_sample_interval_s``:
+50 s by default at 100,000 group-partitions), so buckets are never narrower than the usual spacing of the group's
 samples in the range: otherwise most columns would be empty stripes between samples.
 """
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from collectors.core.model import Snapshot
-from collectors.store.sampling import partition_sample_due
+from collectors.store.sampling import auto_partition_interval_s, partition_sample_due
 
 
 class SnapshotStore(Protocol):
@@ -23,7 +23,11 @@ class SnapshotWriter:
     ``partition_sample_interval_s`` has passed since the last ones
     (``sampling.partition_sample_due``; ``cycle_s`` is the collector's interval)."""
 
-    def __init__(self, store: SnapshotStore, partition_sample_interval_s: float, cycle_s: float):
+    def __init__(
+        self, store: SnapshotStore, partition_sample_interval_s: float | None, cycle_s: float
+    ):
+        """``partition_sample_interval_s`` None: ``sampling.auto_partition_interval_s``
+        of each snapshot's size."""
         self._store = store
         self._every = partition_sample_interval_s
         self._cycle = cycle_s
@@ -38,7 +42,10 @@ class SnapshotWriter:
         wander by the cycle's duration, which would make every other cycle look early.
         """
         started = snapshot.taken_at - snapshot.cycle_duration_s
-        if partition_sample_due(started, self.partitions_at, self._every, self._cycle):
+        every = self._every
+        if every is None:
+            every = auto_partition_interval_s(len(snapshot.partitions), self._cycle)
+        if partition_sample_due(started, self.partitions_at, every, self._cycle):
             self._store.write_snapshot(snapshot)
             self.partitions_at = started
             return True

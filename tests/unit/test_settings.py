@@ -113,7 +113,7 @@ def test_mask_kafka_config_keeps_non_secrets() -> None:
 def test_store_section_defaults_and_environment() -> None:
     store = load_settings(env={}).store
     assert (store.partition_sample_interval_s, store.memory_limit_mib, store.threads) == (
-        60.0,
+        None,  # auto: every cycle on a small cluster (collectors/store/sampling.py)
         128,
         2,
     )
@@ -136,10 +136,11 @@ def test_partition_sample_interval_below_the_cycle_names_both_keys(tmp_path: Pat
     message = str(error.value)
     assert "store.partition_sample_interval_s (2 s) must be at least" in message
     assert "collector.interval_s (5 s)" in message
-    # Equal is fine (every cycle), and the default never fails: a 120 s cycle with the
-    # default 60 s simply stores every cycle.
+    # Equal is fine (every cycle), and the default (auto) never fails, nor does "auto".
     load_settings(write(tmp_path, text.replace("= 2", "= 5")), env={})
-    assert load_settings(env={"LAGWATCH_INTERVAL": "120"}).store.partition_sample_interval_s == 60
+    assert load_settings(env={"LAGWATCH_INTERVAL": "120"}).store.partition_sample_interval_s is None
+    auto = load_settings(write(tmp_path, text.replace("= 2", '= "auto"')), env={})
+    assert auto.store.partition_sample_interval_s is None
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,11 @@ import random
 
 import pytest
 
-from collectors.store.sampling import partition_sample_due
+from collectors.store.sampling import (
+    PARTITION_ROWS_PER_S,
+    auto_partition_interval_s,
+    partition_sample_due,
+)
 
 
 def stored_cycles(times: list[float], interval_s: float, cycle_s: float) -> list[int]:
@@ -69,3 +73,14 @@ def test_a_clock_that_went_back_is_due_again() -> None:
 def test_a_non_finite_time_is_never_due(now: float) -> None:
     assert not partition_sample_due(now, None, 60.0, 1.0)
     assert not partition_sample_due(now, 100.0, 60.0, 1.0)
+
+
+def test_auto_interval_follows_the_cluster_size() -> None:
+    assert auto_partition_interval_s(0, 1.0) == 1.0  # nothing yet: every cycle
+    assert auto_partition_interval_s(30, 1.0) == 1.0  # the demo: every cycle
+    assert auto_partition_interval_s(100_000, 1.0) == 50.0
+    assert auto_partition_interval_s(100_000, 120.0) == 120.0  # never below the cycle
+    # Whatever the size beyond the budget, rows per day stay at the budget.
+    for rows in (10_000, 100_000, 1_000_000):
+        per_day = rows * 86_400 / auto_partition_interval_s(rows, 1.0)
+        assert per_day == pytest.approx(PARTITION_ROWS_PER_S * 86_400)

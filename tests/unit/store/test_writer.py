@@ -67,6 +67,12 @@ def test_interval_equal_to_the_cycle_writes_every_cycle(store: Store) -> None:
     assert count(store, "partition_samples") == 20 * PARTITIONS
 
 
+def test_auto_interval_writes_every_cycle_of_a_small_cluster(store: Store) -> None:
+    writer = SnapshotWriter(store, partition_sample_interval_s=None, cycle_s=1.0)
+    assert all(run(writer, [1_000.0 + i for i in range(20)]))
+    assert count(store, "partition_samples") == 20 * PARTITIONS
+
+
 class _FailingOnce:
     """A store whose first full write fails (a full disk, say), then recovers."""
 
