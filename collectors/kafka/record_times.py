@@ -8,17 +8,28 @@ application, which is exactly the brief's rule: markers alone are not lag.
 
 Requests for several offsets of one partition (different groups at different
 positions) share one read when they lie within ``MERGE_SPAN`` offsets of each other;
-positions further apart are served in rounds, one read per partition per round. With
-``rounds_budget_s`` no further round starts once a call has spent that long (the first
-round always runs): the rest are answered None, so a cold start publishes its first
-snapshot without waiting for every round, and the next cycle asks again.
+positions further apart take one read each, one after another (a partition is read at
+one position at a time). At most ``WINDOW`` partitions are assigned at once: as soon as
+a read is answered, the partition's next read or another partition's first one takes
+its place, so the partitions with the most reads start first and none waits for the
+slowest of a round. Why a window: librdkafka's fetcher visits every assigned partition
+at every wake-up, and wake-ups grow with the partitions too, so its CPU grows with the
+square of the assigned partitions (at 2,000 assigned and idle, about 0.2 s per second);
+small fetches (``FETCH_BYTES`` per partition; the broker still returns a whole first
+record batch, however large) keep it from decoding records nobody asked for.
+
+Each read has ``timeout_s`` to be answered, counted from its own start. With
+``rounds_budget_s`` no partition starts a second or later read once a call has spent
+that long (every partition's first read always runs): the rest are answered None, so a
+cold start publishes its first snapshot without waiting for every read, and the next
+cycle asks again.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,6 +40,16 @@ from collectors.core.model import RecordTimes, TimesRequest
 # How far before the committed offset to start: covers the control markers a few
 # transactions leave right before a committed position.
 LOOKBACK = 8
+
+# Partitions assigned at once (see the module docstring).
+WINDOW = 200
+
+# Fetch size per partition: a read needs LOOKBACK + 1 to MERGE_SPAN + LOOKBACK + 1
+# records (about 16 at a cold start of the benchmark); 64 KB made every read decode
+# hundreds of records it then threw away. A bigger first record batch still comes whole.
+FETCH_BYTES = 1024
+
+TopicPart = tuple[str, int]
 
 
 def _ts_seconds(message: Any) -> float | None:
@@ -45,11 +66,16 @@ class RecordTimesReader:
         read_committed: bool = False,
         timeout_s: float = 3.0,
         rounds_budget_s: float | None = None,
+        window: int = WINDOW,
     ) -> None:
-        """``timeout_s`` bounds one round; ``rounds_budget_s`` (None: no bound) the
-        time after which a ``read`` starts no further round."""
+        """``timeout_s`` bounds one read; ``rounds_budget_s`` (None: no bound) the time
+        after which a ``read`` starts no partition's second or later read; ``window``
+        the partitions assigned at once (at least 1)."""
+        if window < 1:
+            raise ValueError(f"window must be at least 1 partition, got {window}")
         self._timeout = timeout_s
         self._budget = rounds_budget_s
+        self._window = window
         self._consumer = Consumer(
             {
                 "log_level": 2,
@@ -61,8 +87,17 @@ class RecordTimesReader:
                 "enable.partition.eof": True,
                 "isolation.level": "read_committed" if read_committed else "read_uncommitted",
                 "fetch.wait.max.ms": 50,
-                "max.partition.fetch.bytes": 65536,
-                "queued.max.messages.kbytes": 16384,
+                "max.partition.fetch.bytes": FETCH_BYTES,
+                # No fetch ahead while a batch waits to be applied (librdkafka counts the
+                # consumer's whole queue): the answered partitions leave the window
+                # before the next fetch, rather than fetching records nobody reads. The
+                # queue is drained within milliseconds, so a short backoff (default 1 s)
+                # suffices.
+                "queued.min.messages": 100,
+                "fetch.queue.backoff.ms": 5,
+                # A window of small fetches queues well under this; the bound only
+                # matters for huge record batches.
+                "queued.max.messages.kbytes": 4096,
             }
         )
 
@@ -70,56 +105,126 @@ class RecordTimesReader:
         self._consumer.close()
 
     def read(self, requests: Sequence[TimesRequest]) -> dict[TimesRequest, RecordTimes | None]:
-        by_partition: dict[tuple[str, int], list[TimesRequest]] = defaultdict(list)
-        for request in dict.fromkeys(requests):
-            by_partition[(request.topic, request.partition)].append(request)
-        for queue in by_partition.values():
-            queue.sort(key=_position, reverse=True)  # nearest the log start last: popped first
+        plan = plan_reads(requests)
+        queue = deque(schedule(plan))
         out: dict[TimesRequest, RecordTimes | None] = {}
+        active: dict[TopicPart, _Read] = {}
         started = time.monotonic()
-        while by_partition:
-            if out and self._budget is not None and time.monotonic() - started >= self._budget:
-                # Unknown, not guessed: the caller estimates or leaves these unknown and
-                # asks again next cycle.
-                out.update((r, None) for queue in by_partition.values() for r in queue)
-                break
-            batch = {tp: _pop_nearby(queue) for tp, queue in by_partition.items()}
-            by_partition = {tp: q for tp, q in by_partition.items() if q}
-            out.update(self._read_round(batch))
+        try:
+            self._assign(self._start_reads(plan, queue, active, [], started), active)
+            while active:
+                finished = self._consume_once(active, out)
+                if finished:  # one call per batch: unassigning is not free
+                    self._consumer.incremental_unassign([TopicPartition(*tp) for tp in finished])
+                self._assign(self._start_reads(plan, queue, active, finished, started), active)
+        finally:
+            if active:
+                self._consumer.incremental_unassign([TopicPartition(*tp) for tp in active])
+        for tp, reads in plan.items():
+            for batch in reads:  # not started: budget spent (or an error stopped the call)
+                out.update((r, None) for r in batch)
+            for item in active.get(tp, _Read([], 0.0)).waiting:
+                out[item.request] = None
         return out
 
-    def _read_round(
-        self, batch: dict[tuple[str, int], list[TimesRequest]]
-    ) -> dict[TimesRequest, RecordTimes | None]:
-        """One read per partition, answering each of its requests (ascending positions)."""
-        pending: dict[tuple[str, int], list[_Pending]] = {}
-        assignment = []
-        for tp, requests in batch.items():
-            pending[tp] = [_Pending(request) for request in requests]
-            assignment.append(TopicPartition(*tp, min(_start(r) for r in requests)))
-        out: dict[TimesRequest, RecordTimes | None] = {}
-        self._consumer.incremental_assign(assignment)
-        deadline = time.monotonic() + self._timeout
-        try:
-            while pending and time.monotonic() < deadline:
-                done = []
-                for message in self._consumer.consume(num_messages=10_000, timeout=0.1):
-                    key = (message.topic(), message.partition())
-                    waiting = pending.get(key)
-                    if waiting is None:
-                        continue
-                    if _answer(message, waiting, out):
-                        del pending[key]
-                        done.append(TopicPartition(*key))
-                if done:  # one call per batch: unassigning is not free at 2,000 partitions
-                    self._consumer.incremental_unassign(done)
-        finally:
-            if pending:
-                self._consumer.incremental_unassign([TopicPartition(*tp) for tp in pending])
-        for waiting in pending.values():
-            for item in waiting:
+    def _start_reads(
+        self,
+        plan: dict[TopicPart, list[list[TimesRequest]]],
+        queue: deque[TopicPart],
+        active: dict[TopicPart, _Read],
+        finished: list[TopicPart],
+        started: float,
+    ) -> list[TopicPart]:
+        """The partitions whose next read starts now: those just finished that have
+        another read (unless the budget is spent), then first reads from ``queue``
+        while the window has room. Takes the started reads out of ``plan``."""
+        now = time.monotonic()
+        spent = self._budget is not None and now - started >= self._budget
+        starting: list[TopicPart] = []
+        for tp in finished:
+            if plan[tp] and not spent:
+                starting.append(tp)
+            elif not plan[tp]:
+                del plan[tp]
+        while queue and len(active) + len(starting) < self._window:
+            starting.append(queue.popleft())
+        deadline = now + self._timeout
+        for tp in starting:
+            active[tp] = _Read([_Pending(r) for r in plan[tp].pop(0)], deadline)
+        return starting
+
+    def _assign(self, starting: list[TopicPart], active: dict[TopicPart, _Read]) -> None:
+        if starting:
+            self._consumer.incremental_assign(
+                [TopicPartition(*tp, active[tp].offset) for tp in starting]
+            )
+
+    def _consume_once(
+        self, active: dict[TopicPart, _Read], out: dict[TimesRequest, RecordTimes | None]
+    ) -> list[TopicPart]:
+        """Apply one batch of records; returns the partitions whose read is over
+        (answered, failed or timed out; those timed out are answered None)."""
+        finished: list[TopicPart] = []
+        # Wait for one record at most 0.1 s, then take what is queued: consume() with
+        # num_messages=10,000 would wait the whole timeout for the batch to fill, while
+        # answered partitions go on fetching and free window slots stay empty.
+        batch = self._consumer.consume(num_messages=1, timeout=0.1)
+        if batch:
+            batch += self._consumer.consume(num_messages=10_000, timeout=0)
+        for message in batch:
+            key = (message.topic(), message.partition())
+            current = active.get(key)
+            if current is None:
+                continue  # a read already over (records it fetched before it ended)
+            if _answer(message, current.waiting, out):
+                del active[key]
+                finished.append(key)
+        now = time.monotonic()
+        for key in [k for k, r in active.items() if r.deadline <= now]:
+            for item in active.pop(key).waiting:
                 out[item.request] = None  # timed out: the caller falls back to estimation
-        return out
+            finished.append(key)
+        return finished
+
+
+def plan_reads(requests: Sequence[TimesRequest]) -> dict[TopicPart, list[list[TimesRequest]]]:
+    """Each partition's reads, in ascending position: the requests nearest the log
+    start and those within ``MERGE_SPAN`` after them share one read, and so on. A
+    request without a commit (read from the log start) is read alone. Duplicate
+    requests are asked once."""
+    by_partition: dict[TopicPart, list[TimesRequest]] = defaultdict(list)
+    for request in dict.fromkeys(requests):
+        by_partition[(request.topic, request.partition)].append(request)
+    plan: dict[TopicPart, list[list[TimesRequest]]] = {}
+    for tp, queue in by_partition.items():
+        queue.sort(key=_position, reverse=True)  # nearest the log start last: popped first
+        plan[tp] = []
+        while queue:
+            plan[tp].append(_pop_nearby(queue))
+    return plan
+
+
+def schedule(plan: Mapping[TopicPart, Sequence[object]]) -> list[TopicPart]:
+    """The order in which partitions start their first read: most reads first (a
+    partition reads one position after another, so the longest chains bound the
+    time of a call), ties in topic and partition order."""
+    return sorted(plan, key=lambda tp: (-len(plan[tp]), tp))
+
+
+class _Read:
+    """One partition's read in progress: its requests not answered yet, and when it
+    times out."""
+
+    __slots__ = ("deadline", "waiting")
+
+    def __init__(self, waiting: list[_Pending], deadline: float) -> None:
+        self.waiting = waiting
+        self.deadline = deadline
+
+    @property
+    def offset(self) -> int:
+        """Where the read starts: the earliest start of its requests."""
+        return min(_start(item.request) for item in self.waiting)
 
 
 # Requests of one partition whose positions lie this close share one read (a few

@@ -34,3 +34,37 @@ def test_a_spent_budget_leaves_later_rounds_unknown_and_the_next_read_answers_th
         }
     finally:
         reader.close()
+
+
+def test_a_window_of_one_partition_answers_every_read_of_every_partition_exactly(
+    kafka_bootstrap: str, create_topic
+) -> None:
+    topic = create_topic(partitions=3)
+    count = 3 * MERGE_SPAN
+    for part in range(3):
+        stamps = [BASE_S + 1000 * part + i for i in range(count)]
+        produce(kafka_bootstrap, topic, count, partition=part, timestamps=stamps)
+    # Per partition: reads far apart (one after another), one at the log end (nothing
+    # left to consume: the end of the partition answers it) and one never committed.
+    positions = [1, MERGE_SPAN + 5, 2 * MERGE_SPAN + 9, count, None]
+    requests = [TimesRequest(topic, part, c, 0) for part in range(3) for c in positions]
+    reader = RecordTimesReader({"bootstrap.servers": kafka_bootstrap}, window=1)
+    try:
+        answers = reader.read(requests)
+    finally:
+        reader.close()
+
+    def ts(part: int, offset: int) -> float:
+        return BASE_S + 1000 * part + offset
+
+    assert answers == {
+        TimesRequest(topic, part, c, 0): (
+            RecordTimes(None, ts(part, count - 1))
+            if c == count
+            else RecordTimes(ts(part, 0), None)
+            if c is None
+            else RecordTimes(ts(part, c), ts(part, c - 1))
+        )
+        for part in range(3)
+        for c in positions
+    }
