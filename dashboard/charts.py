@@ -70,7 +70,9 @@ def _time_window(fig: go.Figure, window: Window | None, tz: ZoneInfo) -> None:
     """The same x range on every time chart of a page, so that one moment (a fault
     marker) sits at the same place in each; None: Plotly fits the data."""
     if window is not None:
-        fig.update_xaxes(range=list(times([float(window[0]), float(window[1])], tz)))
+        # type: a chart whose series are all empty would otherwise get a numeric axis
+        # (-1 to 6) instead of the window's times.
+        fig.update_xaxes(type="date", range=list(times([float(window[0]), float(window[1])], tz)))
 
 
 def empty_figure(message: str, height: int = 220) -> go.Figure:

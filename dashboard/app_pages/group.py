@@ -212,10 +212,15 @@ def history() -> None:
 
     staleness = {name: frame(f"staleness_s|{name}") for name, _, _ in lines}
     lag = {name: frame(f"offset_lag|{name}") for name, _, _ in lines}
-    if not any(len(f) for f in staleness.values()):
-        st.info("No history for this group in this range yet: the collector stores one "
-                "sample per cycle; widen the range or wait a few seconds.",
-                icon=":material/info:")  # fmt: skip
+    if not any(f["value"].notna().any() for f in staleness.values()):
+        if view == "partition":
+            why = ("partition samples are stored every cycle on a small cluster, less often "
+                   "on a big one (store.partition_sample_interval_s); the topic view has a "
+                   "sample per cycle")  # fmt: skip
+        else:
+            why = "the collector stores one sample per cycle"
+        st.info(f"No {view} history for this group in this range yet: {why}. Widen the "
+                "range or wait a few seconds.", icon=":material/info:")  # fmt: skip
     title = f"{group}: staleness and offset lag per {view}"
     if view == "partition" and len(detail.get("partitions") or []) > MAX_PARTITION_LINES:
         title += f" (worst {MAX_PARTITION_LINES} partitions)"

@@ -220,3 +220,11 @@ def test_time_charts_share_the_window():
     for fig in figs:
         assert [str(pd.Timestamp(t)) for t in fig.layout.xaxis.range] == expected
     assert charts.rates(frame([1.0]), frame([1.0]), TZ).layout.xaxis.range is None
+
+
+def test_a_time_chart_without_any_value_still_shows_the_window_as_times():
+    window = (1_700_000_000.0, 1_700_000_600.0)
+    empty = {"t[0]": frame([])}
+    fig = charts.lag_over_time(empty, empty, [], TZ, "", window)
+    assert fig.layout.xaxis.type == "date"  # not a numeric axis from -1 to 6
+    assert fig.layout.xaxis.range is not None
