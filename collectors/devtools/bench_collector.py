@@ -35,6 +35,7 @@ from collectors.devtools.bench_memory import (
     Breakdown,
     MemoryProbe,
     pymalloc_mb,
+    python_types,
     reset_peak,
     status_kib,
 )
@@ -124,6 +125,7 @@ class RunResult:
     duckdb_mb: float | None  # DuckDB's buffer manager at the end (duckdb_memory())
     slots_mb: float  # the column history (collectors/core/slots.py) at the end
     python_mb: float | None  # Python's small-object arenas after the service stopped
+    python_top: list[tuple[str, int, float]]  # biggest object types then (type, n, MB)
     first_snapshot_s: float  # from service.start() to the first published snapshot
     first_full_s: float | None  # ... to the first with every row exact (None: never)
 
@@ -290,6 +292,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
             peak_kib = status_kib().get("VmHWM", 0)
             slots_mb = sum(_slots_bytes(c) for c in service._clusters) / 2**20
             python_mb = pymalloc_mb()  # the service's objects are still referenced
+            python_top = python_types()
             if store is not None:
                 store.close()
     samples = service.samples[:wanted]
@@ -313,6 +316,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         duckdb_mb=duckdb_mb,
         slots_mb=slots_mb,
         python_mb=python_mb,
+        python_top=python_top,
         first_snapshot_s=service.first_snapshot_s or 0.0,
         first_full_s=service.first_full_s,
     )
@@ -445,6 +449,9 @@ def _memory_lines(index: int, r: RunResult) -> list[str]:
         if name in ("cold cycle", "warm-up cycles", "measured cycles"):
             rows.append((f"end of: {name}", phase.at_end))
     lines += [f"| {name} | {b.cells()} |" for name, b in rows if b is not None]
+    if r.python_top:
+        biggest = ", ".join(f"{t} {n:,} ({mb:.0f} MB)" for t, n, mb in r.python_top)
+        lines += ["", f"Biggest Python object types after the run (getsizeof): {biggest}."]
     return lines
 
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from collectors.devtools.bench_memory import MemoryProbe, breakdown, pymalloc_mb
+from collectors.devtools.bench_memory import MemoryProbe, breakdown, pymalloc_mb, python_types
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
 
@@ -43,3 +43,11 @@ def test_probe_keeps_the_highest_sample_per_phase_and_marks_once() -> None:
     assert set(probe.phases) == {"one", "two", "during a /metrics render"}
     assert probe.phases["one"].peak is not None and probe.phases["one"].at_end is not None
     assert probe.phases["during a /metrics render"].peak is not None
+
+
+def test_python_types_counts_the_keys_inside_a_big_dict() -> None:
+    kept = {("topic", i): float(i) for i in range(50_000)}
+    top = {name: (n, mb) for name, n, mb in python_types(10)}
+    assert top["tuple"][0] >= 50_000  # the untracked key tuples, found through the dict
+    assert top["float"][0] >= 50_000
+    assert len(kept) == 50_000
