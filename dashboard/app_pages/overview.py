@@ -184,10 +184,17 @@ def groups_table() -> None:
         },
         na_rep=fmt.MISSING,
     )
+    # The link first, where it is seen without scrolling sideways; the cluster column
+    # only when there is more than one.
+    order = ["status", "open", "group", "cluster", *view.columns.drop(["status", "open",
+             "group", "cluster"], errors="ignore")]  # fmt: skip
+    if frame["cluster"].nunique() <= 1:
+        order.remove("cluster")
     st.dataframe(
         styled,
         hide_index=True,
         height=min(38 + 35 * len(view), 600),
+        column_order=[c for c in order if c in view.columns],
         column_config={
             "status": st.column_config.TextColumn("status", width="small"),
             "staleness_s": st.column_config.NumberColumn("staleness", help="max over partitions"),
@@ -204,7 +211,7 @@ def groups_table() -> None:
             "data_age_s": st.column_config.NumberColumn("data age"),
             "consume_rate": st.column_config.NumberColumn("consume"),
             "produce_rate": st.column_config.NumberColumn("produce"),
-            "open": st.column_config.LinkColumn("details", display_text="open ↗"),
+            "open": st.column_config.LinkColumn("details", display_text="open ↗", width="small"),
         },
     )
     st.caption(
