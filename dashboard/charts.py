@@ -518,10 +518,12 @@ def errors_by_kind(errors: Mapping[str, int]) -> go.Figure:
         return empty_figure(
             f"no collector errors since start<br>({len(clean)} kinds counted, all 0)"
         )
-    title = "collector errors since start"
-    if clean:
-        title += "<br><sup>0 errors: " + ", ".join(clean) + "</sup>"
-    fig = _base(title, height=max(200, 110 + 34 * len(failed)))
+    fig = _base("collector errors since start", height=max(200, 110 + 34 * len(failed)))
+    if clean:  # under the title, not in it: a two-line title ran into itself
+        fig.add_annotation(
+            text="0 errors: " + ", ".join(clean), xref="paper", yref="paper", x=0, y=1.02,
+            xanchor="left", yanchor="bottom", showarrow=False, font={"size": 11, "color": MUTED},
+        )  # fmt: skip
     counts = [errors[k] for k in failed]
     fig.add_trace(
         go.Bar(

@@ -187,7 +187,8 @@ def test_errors_every_bar_has_its_own_label():
     assert list(bars.x) == [7, 2] and list(bars.text) == ["7", "2"]
     assert list(fig.layout.yaxis.tickvals) == list(bars.y)  # every tick forced
     assert list(fig.layout.yaxis.ticktext) == list(bars.y)
-    assert "store_write" in fig.layout.title.text  # the zero kinds are still named
+    assert "0 errors: cluster_unreachable" in annotation_texts(fig)  # zero kinds still named
+    assert "<br>" not in fig.layout.title.text  # one line: two ran into each other
 
 
 def test_balance_history_gaps_not_zero():
