@@ -13,18 +13,19 @@ pytestmark = pytest.mark.integration
 BASE_S = 1_700_000_000.0
 
 
-def test_a_spent_budget_leaves_later_rounds_unknown_and_the_next_read_answers_them(
+def test_a_spent_budget_leaves_later_reads_unknown_and_the_next_call_answers_them(
     kafka_bootstrap: str, create_topic
 ) -> None:
     topic = create_topic()
     count = 2 * MERGE_SPAN + 20
     produce(kafka_bootstrap, topic, count, timestamps=[BASE_S + i for i in range(count)])
-    near, far = 10, 2 * MERGE_SPAN + 10  # too far apart to share one read: two rounds
+    near, far = 10, 2 * MERGE_SPAN + 10  # too far apart to share one read: two reads
     requests = [TimesRequest(topic, 0, near, 0), TimesRequest(topic, 0, far, 0)]
     reader = RecordTimesReader({"bootstrap.servers": kafka_bootstrap}, rounds_budget_s=0.0)
     try:
         first = reader.read(requests)
-        # The first round always runs; the second is not started: unknown, not guessed.
+        # A partition's first read always runs; its second does not start: unknown, not
+        # guessed.
         assert first == {
             requests[0]: RecordTimes(BASE_S + near, BASE_S + near - 1),
             requests[1]: None,
