@@ -292,7 +292,9 @@ def partition_heatmap(
     fig = _base(f"{nice} by partition over time (grey = no data)", height=height)
     colorbar: dict[str, Any] = {"title": {"text": "s" if is_seconds else "records"}}
     if is_seconds and finite:
-        ticks, ticklabels = seconds_ticks(max(finite))
+        # as many labels as the colour bar has room for: 5 labels on a 4-row heatmap
+        # ran into each other
+        ticks, ticklabels = seconds_ticks(max(finite), target=max(2, min(5, (height - 140) // 30)))
         colorbar.update(tickvals=ticks, ticktext=ticklabels)
     fig.add_trace(
         go.Heatmap(

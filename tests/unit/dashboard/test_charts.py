@@ -229,3 +229,14 @@ def test_a_time_chart_without_any_value_still_shows_the_window_as_times():
     fig = charts.lag_over_time(empty, empty, [], TZ, "", window)
     assert fig.layout.xaxis.type == "date"  # not a numeric axis from -1 to 6
     assert fig.layout.xaxis.range is not None
+
+
+def test_a_short_heatmap_gets_fewer_colour_bar_labels():
+    def heat(partitions):
+        return {"metric": "staleness_s", "times": [1_700_000_000, 1_700_000_060],
+                "rows": [{"topic": "t", "partition": p, "values": [0.0, 120.0]}
+                         for p in range(partitions)]}  # fmt: skip
+
+    few = charts.partition_heatmap(heat(4), TZ).data[0].colorbar.tickvals
+    many = charts.partition_heatmap(heat(40), TZ).data[0].colorbar.tickvals
+    assert 2 <= len(few) < len(many)
