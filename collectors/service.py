@@ -250,9 +250,9 @@ class CollectorService:
     def _cycle_loop(self) -> None:
         interval = self.settings.collector.interval_s
         next_at = time.monotonic()
-        # Hand the pages a cycle freed back (the cold read's, the replaced snapshot's):
-        # ~3 ms at 100,000 group-partitions, so at most once a second.
-        trim = PeriodicTrim(every_s=1.0)
+        # Hand the pages cycles freed back (the cold read's, replaced snapshots'). A trim
+        # took 19 ms median, 66 ms max at 100,000 group-partitions: every 10 s at most.
+        trim = PeriodicTrim(every_s=10.0)
         while not self._stop.is_set():
             try:
                 self.run_cycle()
