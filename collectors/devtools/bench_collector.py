@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from collectors import process_memory
 from collectors.bootstrap import build_clusters
 from collectors.core.kernels import METHODS
 from collectors.core.model import Snapshot, StalenessMethod
@@ -126,6 +127,7 @@ class RunResult:
     slots_mb: float  # the column history (collectors/core/slots.py) at the end
     python_mb: float | None  # Python's small-object arenas after the service stopped
     python_top: list[tuple[str, int, float]]  # biggest object types then (type, n, MB)
+    trims_s: list[float]  # each malloc_trim's wall time in the cycle loop
     first_snapshot_s: float  # from service.start() to the first published snapshot
     first_full_s: float | None  # ... to the first with every row exact (None: never)
 
@@ -274,6 +276,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         load_before = os.getloadavg()[0]
         wanted = 1 + args.warmup + args.cycles
         memory = MemoryProbe()
+        trims_s = _time_trims()
         memory.mark("before start (imports, store open)")
         peak_reset = reset_peak()
         memory.start()
@@ -317,6 +320,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         slots_mb=slots_mb,
         python_mb=python_mb,
         python_top=python_top,
+        trims_s=trims_s,
         first_snapshot_s=service.first_snapshot_s or 0.0,
         first_full_s=service.first_full_s,
     )
@@ -401,6 +405,23 @@ def _wait_for(
 # ---- report ---------------------------------------------------------------------------
 
 
+def _time_trims() -> list[float]:
+    """Time every ``malloc_trim`` of the service's cycle loop from now on (it calls
+    ``process_memory.trim_malloc`` through the module; the scrapes' are not timed); the
+    list fills as they run."""
+    times: list[float] = []
+    trim = getattr(process_memory.trim_malloc, "__wrapped__", process_memory.trim_malloc)
+
+    def timed() -> None:
+        started = time.perf_counter()
+        trim()
+        times.append(time.perf_counter() - started)
+
+    timed.__wrapped__ = trim  # type: ignore[attr-defined]
+    process_memory.trim_malloc = timed
+    return times
+
+
 def _duckdb_mb(store: _TimedStore | None) -> float | None:
     """DuckDB's buffer manager in use (its own accounting), MB; None without a store."""
     if store is None:
@@ -449,6 +470,12 @@ def _memory_lines(index: int, r: RunResult) -> list[str]:
         if name in ("cold cycle", "warm-up cycles", "measured cycles"):
             rows.append((f"end of: {name}", phase.at_end))
     lines += [f"| {name} | {b.cells()} |" for name, b in rows if b is not None]
+    if r.trims_s:
+        lines += [
+            "",
+            f"`malloc_trim` in the cycle loop: {len(r.trims_s)} calls, median / max "
+            f"{statistics.median(r.trims_s) * 1000:.1f} / {max(r.trims_s) * 1000:.1f} ms.",
+        ]
     if r.python_top:
         biggest = ", ".join(f"{t} {n:,} ({mb:.0f} MB)" for t, n, mb in r.python_top)
         lines += ["", f"Biggest Python object types after the run (getsizeof): {biggest}."]
