@@ -83,8 +83,9 @@ def arrow_on_malloc() -> None:
 
 
 def lean_process() -> None:
-    """Everything above, for a process that runs the collector (``lagwatch collect``,
-    ``lagwatch bench collector``): call once, before the service starts."""
+    """Everything above, for a process that runs only the collector: call once,
+    before the service starts (``lagwatch bench collector`` does). Never in a process
+    that may need pandas later (tests, the dashboard)."""
     limit_malloc_arenas()
     withhold_pandas()
     arrow_on_malloc()

@@ -223,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
     if args.partitions % args.topics:
         print("--partitions must be a multiple of --topics", file=sys.stderr)
         return 2
-    lean_process()  # as `lagwatch collect` does: two malloc arenas, no pandas
+    lean_process()  # two malloc arenas, Arrow on malloc, no pandas (process_memory)
     # Seeding runs in a child process, so its clients and buffers never count in the
     # collector's RSS (the trickle is a child process too).
     seeding = mp.get_context("spawn").Process(target=_setup_quietly, args=(cluster,))
