@@ -538,6 +538,9 @@ class ClusterCollector:
                     None if start == NONE else start,
                 )
             )
+        answered: list[list[int]] = []
+        firsts: list[float] = []
+        lasts: list[float] = []
         for rc, batch in by_rc.items():
             if not batch:
                 continue
@@ -546,13 +549,21 @@ class ClusterCollector:
                     continue
                 lp = layout.lp_index[LogPartition(rc, request.topic, request.partition)]
                 commit = NONE if request.committed is None else request.committed
-                rows = requests[(lp, commit)]
-                slots.t_have[rows] = True
-                slots.t_commit[rows] = commit
-                slots.t_end[rows] = log_end[rows[0]]
-                slots.t_start[rows] = log_start[rows[0]]
-                slots.first_ts[rows] = _seconds(result.first_unconsumed_ts)
-                slots.last_ts[rows] = _seconds(result.last_consumed_ts)
+                answered.append(requests[(lp, commit)])
+                firsts.append(_seconds(result.first_unconsumed_ts))
+                lasts.append(_seconds(result.last_consumed_ts))
+        if answered:
+            # One assignment per column, not six per answer (0.4 s CPU at a cold start
+            # with 27,000 answers): an answer's rows share its partition and committed
+            # offset, hence their commits, log ends and log starts.
+            rows = np.fromiter((row for group in answered for row in group), np.int64)
+            counts = np.fromiter(map(len, answered), np.int64, len(answered))
+            slots.t_have[rows] = True
+            slots.t_commit[rows] = commits[rows]
+            slots.t_end[rows] = log_end[rows]
+            slots.t_start[rows] = log_start[rows]
+            slots.first_ts[rows] = np.repeat(np.array(firsts), counts)
+            slots.last_ts[rows] = np.repeat(np.array(lasts), counts)
         return hits, len(requests)
 
     def _estimated(
