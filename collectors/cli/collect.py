@@ -81,10 +81,12 @@ def serve(settings) -> int:
     import uvicorn
 
     from collectors.bootstrap import build_service
+    from collectors.process_memory import lean_process
     from collectors.serving.app import create_app
     from collectors.serving.exposition import MetricsRenderer
     from collectors.settings import parse_listen
 
+    lean_process()  # two malloc arenas, Arrow on malloc, no pandas (a collector-only process)
     log = logging.getLogger("lagwatch.collect")
     store = None
     if settings.collector.store.lower() != "none":
