@@ -124,6 +124,19 @@ class PartitionTable(Sequence[PartitionLag]):
             return self.rows()[start:end]
         return _build_rows(self, start, end)
 
+    def totals_arrow(self) -> dict[str, pa.Array]:
+        """Only what the group rows' sums need (cluster, group_name, topic, committed,
+        log_end; unknown offsets null), as ``to_arrow`` names them: the store's cycles
+        without partition rows need no status names, error texts or float columns."""
+        keys = self.keys.arrow()
+        return {
+            "cluster": keys["cluster"],
+            "group_name": keys["group_name"],
+            "topic": keys["topic"],
+            "committed": _ints(self.columns.committed),
+            "log_end": _ints(self.columns.log_end),
+        }
+
     def to_arrow(self) -> dict[str, pa.Array]:
         """Every ``PartitionLag`` field as an Arrow array named as the store's columns."""
         c = self.columns

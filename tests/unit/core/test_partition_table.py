@@ -91,3 +91,14 @@ def test_arrow_columns_equal_the_row_objects_columns() -> None:
     fast = partition_table(PartitionRows([_table()]))
     slow = _rows_table(EXPECTED)
     assert fast.equals(slow), (fast.to_pylist(), slow.to_pylist())
+
+
+def test_totals_columns_are_those_of_the_full_arrow_columns() -> None:
+    table = _table()
+    totals = table.totals_arrow()
+    full = table.to_arrow()
+    assert list(totals) == ["cluster", "group_name", "topic", "committed", "log_end"]
+    for name, array in totals.items():
+        assert array.equals(full[name]), name
+    assert totals["committed"].to_pylist() == [4, 3, None]
+    assert totals["log_end"].to_pylist() == [10, None, 12]
