@@ -152,7 +152,9 @@ class CommittedOffsetsFromLog:
             if not done and self._unlogged_s >= PROGRESS_EVERY_S and budget > self._clock() - start:
                 log.info(self._progress(offsets_log))
                 self._unlogged_s = 0.0
-        self._cold = not done
+        # Done only once the topic was found: until then every group is asked with the
+        # Admin API, and the next cycle looks for the topic again.
+        self._cold = not (done and offsets_log.discovered)
         say = done or first or self._unlogged_s >= PROGRESS_EVERY_S
         if say:
             self._unlogged_s = 0.0

@@ -262,6 +262,11 @@ class CommittedOffsetsLog:
             self._consumer.pause([TopicPartition(OFFSETS_TOPIC, p) for p in sorted(pause)])
         self._paused = hold
 
+    @property
+    def discovered(self) -> bool:
+        """True once the topic's partitions are known and assigned."""
+        return bool(self._partitions)
+
     def progress(self) -> ReadProgress:
         """Offsets read of those the last ``catch_up`` aimed at, over all partitions."""
         targets = self._targets_seen
@@ -341,7 +346,11 @@ class CommittedOffsetsLog:
         open transaction there, of any producer, hides every later record of that
         partition from a read_committed reader until it ends), or a partial
         ``catch_up`` did not read it up to its target yet. Ask the coordinator
-        (OffsetFetch) for such a group."""
+        (OffsetFetch) for such a group. Also True for every group while the topic
+        has not been found: a metadata answer can miss it (seen on a loaded broker),
+        and "no commits" would then read as every group caught up (a false IDLE)."""
+        if not self._partitions:
+            return True
         if not self._hidden and not self._unread:
             return False
         partition = partition_for(group, len(self._partitions))

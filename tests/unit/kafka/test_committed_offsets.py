@@ -49,6 +49,8 @@ class FakeLog:
         self.unread = set()
         return True
 
+    discovered = True  # the topic's partitions are known
+
     def progress(self) -> ReadProgress:
         return ReadProgress(40, 100)
 
@@ -141,6 +143,8 @@ class LongLog(FakeLog):
         self.records_parsed += read
         self.unread = {g for g, n in self.ready.items() if self.records_parsed < n}
         return self.records_parsed == self.total
+
+    discovered = True
 
     def progress(self) -> ReadProgress:
         return ReadProgress(self.records_parsed, self.total)
@@ -286,3 +290,27 @@ def test_partition_for_uses_javas_string_hash_code(group: str, java_hash_code) -
     expected = 0 if java_hash_code == -(2**31) else abs(java_hash_code)
     for partitions in (1, 10, 50):
         assert partition_for(group, partitions) == expected % partitions
+
+
+def test_a_topic_not_found_yet_leaves_every_group_to_the_admin_api_and_looks_again() -> None:
+    """A metadata answer without __consumer_offsets (seen on a loaded broker) is not "no
+    commits anywhere": the groups would read as caught up (a false IDLE)."""
+    log = FakeLog()
+    log.discovered = False
+    log.hidden = {"g"}  # what the real log's hides_commits_of says until it finds the topic
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 1.0)
+    assert source.fetch(["g"]) == {}  # nobody answered from the log: the caller asks Admin
+    assert source.cold  # not done: the next cycle looks for the topic again
+    log.discovered, log.hidden = True, set()
+    assert source.fetch(["g"])["g"].offsets == {("t", 0): 5}
+    assert not source.cold
+
+
+def test_the_real_log_hides_every_group_until_the_topic_is_found() -> None:
+    from collectors.kafka.offsets_log import CommittedOffsetsLog
+
+    log = object.__new__(CommittedOffsetsLog)  # no librdkafka: only the answer's state
+    log._partitions, log._hidden, log._unread = [], frozenset(), frozenset()
+    assert log.hides_commits_of("any-group") and not log.discovered
+    log._partitions = list(range(50))
+    assert not log.hides_commits_of("any-group") and log.discovered
