@@ -35,9 +35,9 @@ def build_cluster(
     def connect() -> tuple[KafkaOffsetsSource, dict[bool, RecordTimesReader] | None]:
         readers = None
         if settings.read_records:
-            # A cold start with many rounds of reads (groups far apart in a partition)
-            # must not hold back the first snapshot for long; a usual one (a few
-            # rounds) fits, so the first snapshot is complete; later cycles read few.
+            # A cold start with many reads per partition (groups far apart in a
+            # partition) must not hold back the first snapshot for long; a usual one
+            # fits, so the first snapshot is complete; later cycles read few.
             budget = max(5.0, interval_s)
             readers = {
                 rc: RecordTimesReader(config, read_committed=rc, rounds_budget_s=budget)

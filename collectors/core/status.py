@@ -26,11 +26,12 @@ markers are left, which only an exact read of the log can tell):
 5. STALL / STOPPED — evidence of waiting: records are pending, the oldest pending one
    has waited longer than the stall threshold, and the committed offset has not moved
    for that long (since the collector first saw the partition, if it never saw it
-   move). The wait is the staleness (exact or estimated); when the staleness is
-   unknown or clock-skewed (a future timestamp: staleness clamps to 0, but the records
-   are still pending) the wait is the time since records were first seen pending at
-   this committed offset. STOPPED with no members (0), STALL otherwise (unknown member
-   count counts as present).
+   move; the cycle may date that first sight back to the commit record that set the
+   offset, ``core/commit_evidence.py``). The wait is the staleness (exact or
+   estimated); when the staleness is unknown or clock-skewed (a future timestamp:
+   staleness clamps to 0, but the records are still pending) the wait is the time
+   since records were first seen pending at this committed offset. STOPPED with no
+   members (0), STALL otherwise (unknown member count counts as present).
 6. REWIND: the committed offset went below what it was; it lasts until the group is
    back at the offset it had before the rewind (the highest one, if it rewound again
    meanwhile) or caught up. ``replay_progress`` is ``(committed - origin) /
