@@ -253,19 +253,25 @@ class KafkaOffsetsSource:
         Where the C method is missing (another confluent-kafka), the public call is
         used and its per-partition futures are gathered into the same mapping.
         """
-        request = [TopicPartition(t, p, spec._value) for t, p in parts]
+        global _LIST_OFFSETS
         future: Future = Future()
         future.set_running_or_notify_cancel()
         try:
             if _LIST_OFFSETS is not None:
-                _LIST_OFFSETS(
-                    self._admin,
-                    request,
-                    future,
-                    isolation_level_value=isolation.value,
-                    request_timeout=self._timeout,
-                )
-            else:  # pragma: no cover - a confluent-kafka without the C-level method
+                try:
+                    request = [TopicPartition(t, p, spec._value) for t, p in parts]
+                    _LIST_OFFSETS(
+                        self._admin,
+                        request,
+                        future,
+                        isolation_level_value=isolation.value,
+                        request_timeout=self._timeout,
+                    )
+                    return future
+                except (TypeError, AttributeError):
+                    # A confluent-kafka whose internals differ: the public call from now on.
+                    _LIST_OFFSETS = None
+            if _LIST_OFFSETS is None:
                 futures = self._admin.list_offsets(
                     {TopicPartition(t, p): spec for t, p in parts},
                     isolation_level=isolation,
