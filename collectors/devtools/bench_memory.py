@@ -144,13 +144,16 @@ def python_types(top: int = 6) -> list[tuple[str, int, float]]:
 
     for obj in gc.get_objects():
         count(obj)
-        if isinstance(obj, dict):
-            for key, value in obj.items():
-                count_untracked(key)
-                count_untracked(value)
-        elif isinstance(obj, (list, tuple, set, frozenset)):
-            for inner in obj:
-                count_untracked(inner)
+        try:  # other threads (librdkafka callbacks, a stopping service) may change it
+            if isinstance(obj, dict):
+                for key, value in list(obj.items()):
+                    count_untracked(key)
+                    count_untracked(value)
+            elif isinstance(obj, (list, tuple, set, frozenset)):
+                for inner in list(obj):
+                    count_untracked(inner)
+        except RuntimeError:
+            continue
     return [(name, counts[name], size / MIB) for name, size in sizes.most_common(top)]
 
 
