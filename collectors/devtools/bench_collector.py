@@ -130,6 +130,8 @@ class RunResult:
     trims_s: list[float]  # each malloc_trim's wall time in the cycle loop
     first_snapshot_s: float  # from service.start() to the first published snapshot
     first_full_s: float | None  # ... to the first with every row exact (None: never)
+    cold_read_s: float | None  # ... to the end of the cold __consumer_offsets read
+    first_measured: int  # index of the first measured cycle (after warm-up and cold read)
 
 
 class _MeasuredService(CollectorService):
@@ -144,6 +146,8 @@ class _MeasuredService(CollectorService):
         self.first_snapshot_s: float | None = None
         self.first_full_s: float | None = None
         self.expected_rows = 0
+        # (cycles so far, seconds from start) when no cluster had a cold read left
+        self.cold_read_done: tuple[int, float] | None = None
 
     def start(self) -> None:
         self.started_at = time.perf_counter()
@@ -174,6 +178,10 @@ class _MeasuredService(CollectorService):
             self.first_snapshot_s = since_start
         if self.first_full_s is None and _is_full(snapshot, self.expected_rows):
             self.first_full_s = since_start
+        if self.cold_read_done is None and not any(
+            getattr(getattr(c, "_from_log", None), "cold", False) for c in self._clusters
+        ):
+            self.cold_read_done = (len(self.samples), since_start)
         return snapshot
 
 
@@ -274,7 +282,7 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         service = _MeasuredService(settings, build_clusters(settings), store=store)
         service.expected_rows = cluster.groups * cluster.partitions
         load_before = os.getloadavg()[0]
-        wanted = 1 + args.warmup + args.cycles
+        wanted = 1 + args.warmup + args.cycles  # at least: see _wait_for
         memory = MemoryProbe()
         trims_s = _time_trims()
         memory.mark("before start (imports, store open)")
@@ -285,7 +293,10 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         scraper = _Scraper(service, args.scrape_every, memory) if args.scrape_every > 0 else None
         duckdb_mb = None
         try:
-            _wait_for(service, wanted, args.interval, run_index, memory, store, args.warmup)
+            first_measured = _wait_for(
+                service, args.cycles, args.interval, run_index, memory, store, args.warmup
+            )
+            wanted = first_measured + args.cycles
             duckdb_mb = _duckdb_mb(store)
         finally:
             if scraper is not None:
@@ -299,7 +310,6 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
             if store is not None:
                 store.close()
     samples = service.samples[:wanted]
-    first_measured = 1 + args.warmup
     marks = service.cpu_marks
     return RunResult(
         cold=samples[0],
@@ -323,6 +333,8 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         trims_s=trims_s,
         first_snapshot_s=service.first_snapshot_s or 0.0,
         first_full_s=service.first_full_s,
+        cold_read_s=service.cold_read_done[1] if service.cold_read_done else None,
+        first_measured=first_measured,
     )
 
 
@@ -370,20 +382,36 @@ def _open_store(option: str, tmp: Path) -> _TimedStore | None:
     return _TimedStore(Store(tmp / "bench.duckdb" if option == "tmp" else option))
 
 
+COLD_READ_DEADLINE_S = 1800.0  # the longest wait for the cold __consumer_offsets read
+
+
 def _wait_for(
     service: _MeasuredService,
-    cycles: int,
+    measured: int,
     interval: float,
     run_index: int,
     memory: MemoryProbe,
     store: _TimedStore | None,
     warmup: int,
-) -> None:
+) -> int:
+    """Run the cold cycle, the warm-up cycles, and ``measured`` cycles more, measured
+    only once the cold ``__consumer_offsets`` read is over (its cycles read the log and
+    ask OffsetFetch for the groups not read yet: the steady state starts after it; on a
+    broker whose uncompacted log holds millions of commits that takes minutes). Returns
+    the index of the first measured cycle."""
     last = 0
-    deadline = time.monotonic() + cycles * (interval + 60)
-    while len(service.samples) < cycles:
+    first = 1 + warmup
+    deadline = time.monotonic() + COLD_READ_DEADLINE_S + (first + measured) * (interval + 60)
+    while True:
+        if service.cold_read_done is not None:
+            first = max(1 + warmup, service.cold_read_done[0])
+            if len(service.samples) >= first + measured:
+                return first
         if time.monotonic() > deadline:
-            raise RuntimeError(f"only {len(service.samples)} of {cycles} cycles finished in time")
+            raise RuntimeError(
+                f"only {len(service.samples)} cycles finished in time (cold read "
+                f"{'done' if service.cold_read_done else 'not done'})"
+            )
         if store is not None and store.writes_s:
             memory.mark("after the first store write")
         if len(service.samples) != last:
@@ -391,12 +419,14 @@ def _wait_for(
             if last == 1:
                 memory.mark("after the cold cycle")
                 memory.enter("warm-up cycles")
-            if last == 1 + warmup:
+            if last == first and service.cold_read_done is not None:
                 memory.enter("measured cycles")
             s = service.samples[-1]
             print(
-                f"run {run_index + 1} cycle {last}/{cycles}: {s.wall_s * 1000:.0f} ms wall, "
-                f"{s.cpu_s * 1000:.0f} ms CPU, {s.rows} rows, {s.misses} fetches",
+                f"run {run_index + 1} cycle {last}/{first + measured}"
+                f"{'' if service.cold_read_done else ' (cold read)'}: "
+                f"{s.wall_s * 1000:.0f} ms wall, {s.cpu_s * 1000:.0f} ms CPU, {s.rows} rows, "
+                f"{s.misses} fetches",
                 file=sys.stderr,
             )
         time.sleep(0.05)
@@ -512,7 +542,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
             else "no /metrics scrapes"
         )
         + ". Each run: the first cycle "
-        f"(cold timestamp cache) on its own, {args.warmup} warm-up cycles, then "
+        f"(cold timestamp cache) on its own, {args.warmup} warm-up cycles (more while the "
+        "cold `__consumer_offsets` read goes on: measured cycles start after it), then "
         f"{args.cycles} measured cycles. CPU is `time.process_time()` over the cycle: every "
         "thread of the process (librdkafka's, the store writer's), not the trickle's.",
         "",
@@ -521,7 +552,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         "| run | cycle wall median / p95 | cycle CPU median / p95 | cycle-thread CPU median "
         "| process CPU per interval | cold first cycle wall / CPU / fetches "
         "| cache hit ratio | fetches per cycle median / max | store write median / p95 "
-        "| load avg (1 min) | peak RSS | first snapshot / first full snapshot | verdict |",
+        "| load avg (1 min) | peak RSS | first snapshot / first full snapshot / cold read done "
+        "| verdict |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for i, r in enumerate(results, 1):
@@ -539,7 +571,8 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
             f"| {_median_p95(r.writes_s)} "
             f"| {r.load[0]:.2f} → {r.load[1]:.2f} | {r.peak_rss_mb:.0f} MB "
             f"| {r.first_snapshot_s:.1f} s / "
-            f"{'-' if r.first_full_s is None else f'{r.first_full_s:.1f} s'} | {_verdict(r)} |"
+            f"{'-' if r.first_full_s is None else f'{r.first_full_s:.1f} s'} / "
+            f"{'-' if r.cold_read_s is None else f'{r.cold_read_s:.0f} s'} | {_verdict(r)} |"
         )
     for i, r in enumerate(results, 1):
         lines += ["", *_memory_lines(i, r)]
@@ -571,7 +604,11 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         "the system or not (so not part of the sum). First snapshot / "
         "first full snapshot: seconds from the service's start (imports and setup excluded) "
         "to the first snapshot, and to the first with every group-partition present and "
-        "exact (exact staleness, hence known committed offset and log end).",
+        "exact (exact staleness, hence known committed offset and log end); cold read "
+        "done: to the first cycle with the whole `__consumer_offsets` read (until then "
+        "the groups of partitions not read yet are asked with OffsetFetch every cycle; "
+        "its length grows with the uncompacted commits in the log, so it says as much "
+        "about the broker as about lagwatch).",
         "",
         "For scale (issue text): KMinion (Go) reports about 100,000 offset records per "
         "second on 2 cores; kafka_exporter scrapes of about 100,000 series time out at 60 s.",
