@@ -401,6 +401,7 @@ def _wait_for(
     the index of the first measured cycle."""
     last = 0
     first = 1 + warmup
+    measuring = False
     deadline = time.monotonic() + COLD_READ_DEADLINE_S + (first + measured) * (interval + 60)
     while True:
         if service.cold_read_done is not None:
@@ -419,7 +420,12 @@ def _wait_for(
             if last == 1:
                 memory.mark("after the cold cycle")
                 memory.enter("warm-up cycles")
-            if last == first and service.cold_read_done is not None:
+            if (
+                not measuring
+                and service.cold_read_done is not None
+                and last >= max(1 + warmup, service.cold_read_done[0])
+            ):
+                measuring = True
                 memory.enter("measured cycles")
             s = service.samples[-1]
             print(
