@@ -6,8 +6,9 @@ staleness a partition had then). A bucket without samples is None, so a gap stay
 gap; a bucket whose samples all had an unknown value is None as well.
 
 Partition samples can be sparser than cycles (``store.partition_sample_interval_s``:
-50 s by default at 100,000 group-partitions), so buckets are never narrower than the usual spacing of the group's
-samples in the range: otherwise most columns would be empty stripes between samples.
+50 s by default at 100,000 group-partitions), so buckets are never narrower than the
+usual spacing of the group's samples in the range: otherwise most columns would be
+empty stripes between samples.
 """
 
 from __future__ import annotations
