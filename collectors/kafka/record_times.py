@@ -228,7 +228,7 @@ class _Read:
 
 
 # Requests of one partition whose positions lie this close share one read (a few
-# records more to read is far cheaper than another round over every partition).
+# records more to read is far cheaper than another read of the partition).
 MERGE_SPAN = 32
 
 

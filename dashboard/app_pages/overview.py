@@ -186,15 +186,16 @@ def groups_table() -> None:
     )
     # The link first, where it is seen without scrolling sideways; the cluster column
     # only when there is more than one.
-    order = ["status", "open", "group", "cluster", *view.columns.drop(["status", "open",
-             "group", "cluster"], errors="ignore")]  # fmt: skip
+    first = ["status", "open", "group", "cluster"]
     if frame["cluster"].nunique() <= 1:
-        order.remove("cluster")
+        first.remove("cluster")
+    order = [c for c in first if c in view.columns]
+    order += [c for c in view.columns if c not in first and c != "cluster"]
     st.dataframe(
         styled,
         hide_index=True,
         height=min(38 + 35 * len(view), 600),
-        column_order=[c for c in order if c in view.columns],
+        column_order=order,
         column_config={
             "status": st.column_config.TextColumn("status", width="small"),
             "staleness_s": st.column_config.NumberColumn("staleness", help="max over partitions"),
