@@ -54,6 +54,7 @@ def build_cluster(
             settings.committed_offsets,
             settings.request_timeout_s,
             interval_s=interval_s,
+            admin_first=True,  # the source asks OffsetFetch while the log is read
         )
     return ClusterCollector(
         cluster=settings.name,

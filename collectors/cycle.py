@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -44,6 +45,7 @@ from collectors.core.status import StatusParams
 from collectors.core.visibility import VisibilityBatch, cycle_samples
 from collectors.kafka.committed_offsets import CommittedOffsetsFromLog
 from collectors.kafka.errors import error_text
+from collectors.read_ahead import ReadAhead, answer, cold_requests
 
 ESTIMATION_POINTS = 600  # log_end change points kept per partition for interpolation
 TOPICS_REFRESH_S = 30.0  # how often the partition lists of consumed topics are re-read
@@ -114,6 +116,9 @@ class ClusterCollector:
         self._wanted = group_filter
         self._read_committed = read_committed
         self._rate_window_s = rate_window_s
+        # With no layout yet, read the record timestamps while it is built (False:
+        # read after it, as every other cycle does; the tests compare the two).
+        self.read_ahead = True
         self._layout = build_layout(cluster, {}, read_committed)
         self._params = status_params or StatusParams()
         self._slots = Slots.empty(self._params.warn_points, max(2, rate_points))
@@ -177,24 +182,61 @@ class ClusterCollector:
         # the layout stands and the committed column is read straight from the offsets.
         commits = self._unchanged_layout_commits(groups, descriptions, committed)
         unreadable: dict[str, str] = {}
-        if commits is None:
-            wanted, unreadable = self._wanted_offsets(groups, descriptions, committed, errors)
-            self._relayout(wanted)
-            commits = _committed_column(self._layout, wanted)
-        layout = self._layout
+        marks: dict[bool, dict[TopicPart, Watermarks]] | None = None
+        ahead: ReadAhead | None = None
+        try:
+            if commits is None:
+                wanted, unreadable = self._wanted_offsets(groups, descriptions, committed, errors)
+                if self.read_ahead and not self._layout.groups and self._readers is not None:
+                    # No row has a cached timestamp: read them all while the layout
+                    # is built (see ``read_ahead``).
+                    marks = self._watermarks(_log_partitions(wanted, self._read_committed))
+                    ahead = ReadAhead(
+                        self._readers,
+                        functools.partial(
+                            cold_requests, wanted, unreadable, self._read_committed, marks
+                        ),
+                    )
+                self._relayout(wanted)
+                commits = _committed_column(self._layout, wanted)
+            layout = self._layout
+            if marks is None:
+                marks = self._watermarks(layout.log_partitions)
+            return self._finish(
+                clock(), layout, commits, marks, descriptions, committed, unreadable,
+                cold_read, errors, ahead,
+            )  # fmt: skip
+        finally:
+            if ahead is not None:
+                ahead.join()  # the readers are never left to another thread
 
-        marks = {
+    def _watermarks(
+        self, log_partitions: Iterable[LogPartition]
+    ) -> dict[bool, dict[TopicPart, Watermarks]]:
+        """Log start and end of every log partition, per isolation."""
+        parts = list(log_partitions)
+        return {
             rc: self._source.watermarks(
-                [
-                    (lp.topic, lp.partition)
-                    for lp in layout.log_partitions
-                    if lp.read_committed == rc
-                ],
+                [(lp.topic, lp.partition) for lp in parts if lp.read_committed == rc],
                 read_committed=rc,
             )
             for rc in (False, True)
         }
-        now = clock()
+
+    def _finish(
+        self,
+        now: float,
+        layout: Layout,
+        commits: Ints,
+        marks: dict[bool, dict[TopicPart, Watermarks]],
+        descriptions: dict[str, GroupDescription | str],
+        committed: dict[str, CommittedOffsets],
+        unreadable: dict[str, str],
+        cold_read: bool,
+        errors: list[Problem],
+        ahead: ReadAhead | None,
+    ) -> ClusterCycle:
+        """The rest of a cycle once the layout, commits and watermarks are known."""
         log_start, log_end, lp_errors = _log_offsets(layout, marks)
         slot_lp = layout.slot_lp
         readable = ~np.isin(
@@ -203,7 +245,7 @@ class ClusterCollector:
         )
         commits[~readable] = NONE
         hits, misses = self._record_times(
-            layout, commits, log_start[slot_lp], log_end[slot_lp], readable
+            layout, commits, log_start[slot_lp], log_end[slot_lp], readable, ahead
         )
         self._push_log_ends(now, layout, log_end)
         self._slots.advance(now, commits, log_end)
@@ -497,13 +539,20 @@ class ClusterCollector:
         )
 
     def _record_times(
-        self, layout: Layout, commits: Ints, log_start: Ints, log_end: Ints, readable: Bools
+        self,
+        layout: Layout,
+        commits: Ints,
+        log_start: Ints,
+        log_end: Ints,
+        readable: Bools,
+        ahead: ReadAhead | None = None,
     ) -> tuple[int, int]:
         """Refresh the per-slot record timestamps whose cached answer no longer holds:
         the commit moved; or "nothing after committed" while the log end moved; or the
         log start moved past what the answer read (no commit, or retention deleted
         records at or before the committed offset). Slots of one partition at the same
-        committed offset share one read. Unreadable groups' slots keep their answers."""
+        committed offset share one read. Unreadable groups' slots keep their answers.
+        ``ahead``: the reads started before the layout was built, used where they apply."""
         if self._readers is None:
             return 0, 0
         slots = self._slots
@@ -544,7 +593,11 @@ class ClusterCollector:
         for rc, batch in by_rc.items():
             if not batch:
                 continue
-            for request, result in self._readers[rc].read(batch).items():
+            reader = self._readers[rc]
+            answers = (
+                reader.read(batch) if ahead is None else answer(batch, ahead.answers(rc), reader)
+            )
+            for request, result in answers.items():
                 if result is None:
                     continue
                 lp = layout.lp_index[LogPartition(rc, request.topic, request.partition)]
@@ -638,6 +691,17 @@ class ClusterCollector:
 
 def _seconds(value: float | None) -> float:
     return np.nan if value is None else value
+
+
+def _log_partitions(
+    wanted: Mapping[str, Mapping[TopicPart, object]], read_committed: Callable[[str], bool]
+) -> list[LogPartition]:
+    """The log partitions the layout of ``wanted`` will have (in no particular order)."""
+    by_rc: dict[bool, dict[TopicPart, None]] = {False: {}, True: {}}
+    for group, offsets in wanted.items():
+        if offsets:
+            by_rc[read_committed(group)].update(dict.fromkeys(offsets))
+    return [LogPartition(rc, t, p) for rc, tps in by_rc.items() for t, p in tps]
 
 
 def _log_offsets(

@@ -66,40 +66,76 @@ def build_layout(
     groups = sorted(g for g, offsets in wanted.items() if offsets)
     group_tps = {g: sorted(wanted[g]) for g in groups}
     keys: list[PartitionKey] = []
-    slot_group: list[int] = []
-    group_starts: list[int] = []
+    group_sizes: list[int] = []
     topic_segments: list[tuple[str, str]] = []
     topic_starts: list[int] = []
-    lp_index: dict[LogPartition, int] = {}
+    # Log partition index by isolation, then (topic, partition): groups share their
+    # topics' partitions, so a LogPartition is built once per partition, not per slot.
+    lp_of: dict[bool, dict[TopicPart, int]] = {False: {}, True: {}}
+    log_partitions: list[LogPartition] = []
     slot_lp: list[int] = []
-    for gi, group in enumerate(groups):
-        rc = read_committed(group)
-        group_starts.append(len(keys))
+    for group in groups:
+        index = lp_of[read_committed(group)]
+        tps = group_tps[group]
         topic = None
-        for tp in group_tps[group]:
+        for tp in tps:
             if tp[0] != topic:
                 topic = tp[0]
                 topic_segments.append((group, topic))
-                topic_starts.append(len(keys))
-            lp = LogPartition(rc, tp[0], tp[1])
-            slot_lp.append(lp_index.setdefault(lp, len(lp_index)))
-            keys.append(PartitionKey(cluster, group, tp[0], tp[1]))
-            slot_group.append(gi)
+                topic_starts.append(len(slot_lp))
+            lp = index.get(tp)
+            if lp is None:
+                lp = index[tp] = len(log_partitions)
+                log_partitions.append(LogPartition(index is lp_of[True], *tp))
+            slot_lp.append(lp)
+        keys += [PartitionKey(cluster, group, t, p) for t, p in tps]
+        group_sizes.append(len(tps))
+    sizes = np.array(group_sizes, dtype=np.int64)
     return Layout(
         groups=groups,
         group_tps=group_tps,
         group_sets={g: frozenset(tps) for g, tps in group_tps.items()},
         group_index={g: i for i, g in enumerate(groups)},
-        slot_group=np.array(slot_group, dtype=np.int64),
-        group_starts=np.array(group_starts, dtype=np.int64),
+        slot_group=np.repeat(np.arange(len(groups), dtype=np.int64), sizes),
+        group_starts=np.cumsum(sizes) - sizes,
         topic_segments=topic_segments,
         topic_starts=np.array(topic_starts, dtype=np.int64),
-        log_partitions=list(lp_index),
-        lp_index=lp_index,
+        log_partitions=log_partitions,
+        lp_index={lp: i for i, lp in enumerate(log_partitions)},
         slot_lp=np.array(slot_lp, dtype=np.int64),
         keys=PartitionKeys(keys),
         topics=frozenset(topic for _, topic in topic_segments),
     )
+
+
+def surviving_rows(old: Layout, new: Layout) -> tuple[Ints, Ints]:
+    """(rows in ``old``, their rows in ``new``) of the slots both layouts have.
+
+    Works group by group on the layouts' sorted partition lists: a group whose
+    partitions did not change (the usual case when one group or topic comes or goes)
+    maps as one contiguous run after a list comparison in C, so no key is hashed; only
+    groups whose partitions changed are matched partition by partition. Empty arrays
+    when either layout is empty (a cold start maps nothing).
+    """
+    src: list[Ints] = []
+    dst: list[Ints] = []
+    for group, old_tps in old.group_tps.items():
+        new_tps = new.group_tps.get(group)
+        if not new_tps:
+            continue
+        old_start = int(old.group_starts[old.group_index[group]])
+        new_start = int(new.group_starts[new.group_index[group]])
+        if old_tps == new_tps:
+            src.append(np.arange(old_start, old_start + len(old_tps), dtype=np.int64))
+            dst.append(np.arange(new_start, new_start + len(new_tps), dtype=np.int64))
+            continue
+        where = {tp: new_start + i for i, tp in enumerate(new_tps)}
+        pairs = [(old_start + i, where[tp]) for i, tp in enumerate(old_tps) if tp in where]
+        src.append(np.array([i for i, _ in pairs], dtype=np.int64))
+        dst.append(np.array([j for _, j in pairs], dtype=np.int64))
+    if not src:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(src), np.concatenate(dst)
 
 
 @dataclass(slots=True, eq=False)
@@ -158,14 +194,7 @@ class Slots:
         out = Slots._sized(self.warn_points, self.rate_points, rows, len(new.lp_index))
         out.r_times[:] = self.r_times
         out.cursor = self.cursor
-        index = {(k.group, k.topic, k.partition): i for i, k in enumerate(new.keys.keys)}
-        src, dst = [], []
-        for i, k in enumerate(old.keys.keys):
-            j = index.get((k.group, k.topic, k.partition))
-            if j is not None:
-                src.append(i)
-                dst.append(j)
-        s, d = np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64)
+        s, d = surviving_rows(old, new)
         out.r_commit[:, d] = self.r_commit[:, s]
         out.status = self.status.moved(s, d, rows)
         for name in (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from collectors.core.kernels import NONE
-from collectors.core.slots import LogPartition, Slots, build_layout
+from collectors.core.slots import LogPartition, Slots, build_layout, surviving_rows
 
 
 def _layout(wanted, read_committed=lambda g: g.startswith("rc")):
@@ -42,6 +42,30 @@ def test_matches_only_the_same_groups_and_partitions() -> None:
     assert layout.matches({"a": {("t", 0): 7, ("t", 1): None}, "other": {}})
     assert not layout.matches({"a": {("t", 0): 7}})
     assert not layout.matches({"a": {("t", 0): 7, ("t", 1): 1}, "b": {("t", 0): 1}})
+
+
+def test_surviving_rows_match_slots_by_key_on_random_layouts() -> None:
+    rng = np.random.default_rng(7)
+
+    def random_wanted() -> dict:
+        return {
+            f"g{g}": {(f"t{t}", p): None for t in range(3) for p in range(4) if rng.random() < 0.7}
+            for g in range(5)
+            if rng.random() < 0.8
+        }
+
+    for _ in range(200):
+        old, new = _layout(random_wanted()), _layout(random_wanted())
+        if rng.random() < 0.3:
+            new = old  # unchanged groups take the contiguous-run path
+        index = {(k.group, k.topic, k.partition): i for i, k in enumerate(new.keys.keys)}
+        expected = sorted(
+            (i, index[(k.group, k.topic, k.partition)])
+            for i, k in enumerate(old.keys.keys)
+            if (k.group, k.topic, k.partition) in index
+        )
+        src, dst = surviving_rows(old, new)
+        assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == expected
 
 
 def test_moved_history_follows_each_slot_and_new_slots_start_empty() -> None:

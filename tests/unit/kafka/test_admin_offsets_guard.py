@@ -71,5 +71,27 @@ def test_groups_the_log_answered_are_not_asked_and_the_rest_follow_the_guard():
         return {g: from_log[g] for g in groups if g in from_log}
 
     _, committed = src.describe_and_fetch_offsets(["ready", "other", "loading"], log)
-    assert fake.offsets_asked == ["other"]
+    # First cycle: every described group is asked while the log is read (a cold log
+    # answers few); the log's answer wins for "ready".
+    assert sorted(fake.offsets_asked) == ["other", "ready"]
+    assert committed["ready"] is None and committed["other"].offsets == {("t", 0): 42}
     assert "offsets not asked" in committed["loading"].error
+    # Next cycles: only the groups the log left out last time are asked early ("other"
+    # in the first, "ready" in the second), and a group the log stops answering is
+    # still asked, after it ("ready" in the first).
+    del from_log["ready"]
+    from_log["other"] = None
+    for asked in (["other", "ready"], ["ready"]):
+        fake.offsets_asked.clear()
+        _, committed = src.describe_and_fetch_offsets(["ready", "other", "loading"], log)
+        assert fake.offsets_asked == asked
+        assert committed["ready"].offsets == {("t", 0): 42} and committed["other"] is None
+        assert "offsets not asked" in committed["loading"].error
+
+
+def test_without_the_log_every_described_group_is_asked_each_cycle():
+    src, fake = source()
+    for _ in range(2):
+        _, committed = src.describe_and_fetch_offsets(["ready", "other"], lambda groups: None)
+        assert committed["ready"].offsets == {("t", 0): 42}
+    assert sorted(fake.offsets_asked) == ["other", "other", "ready", "ready"]

@@ -314,3 +314,17 @@ def test_the_real_log_hides_every_group_until_the_topic_is_found() -> None:
     assert log.hides_commits_of("any-group") and not log.discovered
     log._partitions = list(range(50))
     assert not log.hides_commits_of("any-group") and log.discovered
+
+
+def test_admin_first_leaves_the_first_cycle_to_the_admin_api_then_reads_as_usual() -> None:
+    clock = Clock()
+    ready = {"early": 250_000, "late": 2_400_000}
+    log = LongLog(clock, total=2_400_000, rate=1_000_000, ready=ready)
+    source = CommittedOffsetsFromLog(
+        lambda: log, "auto", 10.0, interval_s=1.0, clock=clock, admin_first=True
+    )
+    assert source.fetch(list(ready)) == {}  # every group to OffsetFetch, nothing read
+    assert log.records_parsed == 0 and log.timeouts == [] and source.cold
+    clock.now += 1.0
+    assert set(source.fetch(list(ready))) == {"early"}  # then slices, as without it
+    assert log.timeouts == [0.25]

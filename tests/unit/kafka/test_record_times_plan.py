@@ -14,9 +14,10 @@ def req(committed: int | None, partition: int = 0, topic: str = "t") -> TimesReq
 
 
 def test_positions_within_the_merge_span_share_one_read_in_ascending_order() -> None:
-    near = [req(100), req(100 + MERGE_SPAN), req(10)]  # 100 and 100 + span: one read
-    far = req(100 + MERGE_SPAN + 1)  # counted from the read's first position, 100
-    assert plan_reads([*near, far]) == {("t", 0): [[req(10)], [req(100), near[1]], [far]]}
+    first = 10 + MERGE_SPAN + 1  # too far after 10 to share its read
+    near = [req(first), req(first + MERGE_SPAN), req(10)]  # first and first + span: one read
+    far = req(first + MERGE_SPAN + 1)  # counted from the read's first position
+    assert plan_reads([*near, far]) == {("t", 0): [[req(10)], [req(first), near[1]], [far]]}
 
 
 def test_a_request_without_a_commit_is_read_alone_and_duplicates_once() -> None:
