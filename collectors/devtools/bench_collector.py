@@ -40,6 +40,8 @@ from collectors.devtools.bench_memory import (
     reset_peak,
     status_kib,
 )
+from collectors.devtools.bench_outage import OutageResult, local_port, measure_outage
+from collectors.devtools.bench_outage import report_lines as outage_lines
 from collectors.devtools.bench_report import percentile, write_section
 from collectors.process_memory import lean_process
 from collectors.service import CollectorService
@@ -83,6 +85,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="also render /metrics (gzip, partition granularity) in-process every this many "
         "seconds, as a Prometheus scrape would (0: no scrapes)",
+    )
+    parser.add_argument(
+        "--gap",
+        type=float,
+        default=60.0,
+        help="with scrapes: after the measured cycles, no scrape for this many seconds, "
+        "then one, to measure the age of the data it returns (0: none)",
+    )
+    parser.add_argument(
+        "--outage",
+        type=float,
+        default=0.0,
+        help="at the end, stop the local broker (one `lagwatch kafka start` runs) for this "
+        "many seconds and count the collector's log lines until it is whole again (0: no)",
     )
     parser.add_argument(
         "--visibility-samples",
@@ -132,6 +148,9 @@ class RunResult:
     first_full_s: float | None  # ... to the first with every row exact (None: never)
     cold_read_s: float | None  # ... to the end of the cold __consumer_offsets read
     first_measured: int  # index of the first measured cycle (after warm-up and cold read)
+    scrape_ages_s: list[float]  # per scrape: its data's age when it asked (taken_at on)
+    gap_age_s: float | None  # the same for the one scrape after ``--gap`` (None: none)
+    outage: OutageResult | None  # ``--outage``: log lines over a broker outage
 
 
 class _MeasuredService(CollectorService):
@@ -292,12 +311,21 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         service.start()
         scraper = _Scraper(service, args.scrape_every, memory) if args.scrape_every > 0 else None
         duckdb_mb = None
+        gap_age_s = None
+        outage = None
         try:
             first_measured = _wait_for(
                 service, args.cycles, args.interval, run_index, memory, store, args.warmup
             )
             wanted = first_measured + args.cycles
             duckdb_mb = _duckdb_mb(store)
+            if scraper is not None and args.gap > 0:
+                scraper.stop()  # no scrape for the gap; cycles go on
+                print(f"run {run_index + 1}: no scrape for {args.gap:g} s", file=sys.stderr)
+                time.sleep(args.gap)
+                gap_age_s = scraper.scrape()
+            if args.outage > 0:
+                outage = _outage(service, cluster, args.outage, run_index)
         finally:
             if scraper is not None:
                 scraper.stop()
@@ -335,7 +363,34 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
         first_full_s=service.first_full_s,
         cold_read_s=service.cold_read_done[1] if service.cold_read_done else None,
         first_measured=first_measured,
+        scrape_ages_s=list(scraper.ages_s) if scraper is not None else [],
+        gap_age_s=gap_age_s,
+        outage=outage,
     )
+
+
+def _outage(
+    service: _MeasuredService, cluster: BenchCluster, seconds: float, run_index: int
+) -> OutageResult | None:
+    port = local_port(cluster.bootstrap)
+    if port is None:
+        print(
+            f"--outage: {cluster.bootstrap} is not a broker `lagwatch kafka start` runs here; "
+            "no outage measured",
+            file=sys.stderr,
+        )
+        return None
+    print(f"run {run_index + 1}: broker on port {port} down for {seconds:g} s", file=sys.stderr)
+
+    def whole(since: float) -> bool:
+        snapshot = service.snapshot()
+        return (
+            snapshot is not None
+            and snapshot.taken_at > since
+            and _is_full(snapshot, service.expected_rows)
+        )
+
+    return measure_outage(port, seconds, whole)
 
 
 class _Scraper:
@@ -352,22 +407,34 @@ class _Scraper:
         self._scrapes = ScrapeCache(MetricsRenderer())
         self._stop = threading.Event()
         self.renders_s: list[float] = []
+        self.ages_s: list[float] = []  # per periodic scrape: what ``scrape`` returned
         self._thread = threading.Thread(target=self._run, name="bench-scrape", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
-            snapshot = self._service.snapshot()
-            if snapshot is not None:
-                started = time.perf_counter()
-                self._memory.rendering = True
-                try:
-                    for _ in self._scrapes.stream(snapshot, gzipped=True):  # as /metrics
-                        pass
-                finally:
-                    self._memory.rendering = False
-                self.renders_s.append(time.perf_counter() - started)
-                self._memory.mark("after the first /metrics render")
+            age = self.scrape()
+            if age is not None:
+                self.ages_s.append(age)
+
+    def scrape(self) -> float | None:
+        """One scrape as /metrics serves it; returns the age of the data it returns:
+        the wall clock when it asked minus the snapshot's ``taken_at`` (None: no
+        snapshot yet)."""
+        snapshot = self._service.snapshot()
+        if snapshot is None:
+            return None
+        age = time.time() - snapshot.taken_at
+        started = time.perf_counter()
+        self._memory.rendering = True
+        try:
+            for _ in self._scrapes.stream(snapshot, gzipped=True):  # as /metrics
+                pass
+        finally:
+            self._memory.rendering = False
+        self.renders_s.append(time.perf_counter() - started)
+        self._memory.mark("after the first /metrics render")
+        return age
 
     def stop(self) -> None:
         self._stop.set()
@@ -518,6 +585,27 @@ def _memory_lines(index: int, r: RunResult) -> list[str]:
     return lines
 
 
+def _age_lines(args: argparse.Namespace, results: list[RunResult]) -> list[str]:
+    """The age of the data each scrape returned, against the issue's target."""
+    out = [
+        f"Data age of a scrape (target: at most one cycle, {args.interval:g} s): the wall "
+        "clock when the scrape asked minus the `taken_at` of the snapshot it got, the "
+        "snapshot `/metrics` streams (`serving/scrape.py`).",
+        "",
+        f"| run | scrapes every {args.scrape_every:g} s: n / median / max "
+        f"| one scrape after {args.gap:g} s without any |",
+        "|---|---:|---:|",
+    ]
+    for i, r in enumerate(results, 1):
+        ages = r.scrape_ages_s
+        regular = (
+            f"{len(ages)} / {statistics.median(ages):.2f} s / {max(ages):.2f} s" if ages else "-"
+        )
+        gap = "-" if r.gap_age_s is None else f"{r.gap_age_s:.2f} s"
+        out.append(f"| {i} | {regular} | {gap} |")
+    return out
+
+
 def _verdict(result: RunResult) -> str:
     p95 = percentile([s.wall_s for s in result.measured], 95)
     return "PASS" if p95 < TARGET_S else "MISS"
@@ -582,6 +670,11 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         )
     for i, r in enumerate(results, 1):
         lines += ["", *_memory_lines(i, r)]
+    if args.scrape_every > 0:
+        lines += ["", *_age_lines(args, results)]
+    outages = [r.outage for r in results if r.outage is not None]
+    if outages:
+        lines += ["", *outage_lines(args.outage, cluster.groups * cluster.partitions, outages)]
     rows = {s.rows for r in results for s in r.measured}
     errors = {k: v for r in results for k, v in r.errors.items()}
     lines += [

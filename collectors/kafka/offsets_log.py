@@ -174,6 +174,7 @@ class CommittedOffsetsLog:
         ] = {}
         self._layout: dict[str, int] = {}
         self._layout_clock = 0
+        self._tps: dict[TopicPart, TopicPart] = {}  # shared keys (see _apply_slow)
         self._records = 0
         self._malformed = 0
 
@@ -419,7 +420,9 @@ class CommittedOffsetsLog:
         # (group, topic, partition) has one entry whichever version wrote it. A
         # version-0 key never matches the fast path and always comes here.
         canonical = key if key[1] == 1 else b"\x00\x01" + key[2:]
-        tp = (topic, partition)
+        # One (topic, partition) object for every group that commits it: 50 groups on
+        # 2,000 partitions keep 2,000 tuples and 20 topic names, not 100,000 of each.
+        tp = self._tps.setdefault((topic, partition), (topic, partition))
         offsets = self._offsets.get(group)
         if offset is None:  # tombstone
             if offsets is None or tp not in offsets:

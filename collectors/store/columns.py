@@ -113,6 +113,24 @@ def partition_table(partitions: Sequence[PartitionLag]) -> pa.Table:
     return _rows_table(partitions)
 
 
+_TOTALS = ("cluster", "group_name", "topic", "committed", "log_end")
+
+
+def partition_totals_table(partitions: Sequence[PartitionLag]) -> pa.Table:
+    """``partition_table``'s key, ``committed`` and ``log_end`` columns only: all that
+    the group and group-topic rows' sums read (``INSERT_GROUPS``), for the cycles that
+    store no partition rows."""
+    parts = getattr(partitions, "parts", None)
+    if parts is not None:
+        tables = [partition_totals_table(part) for part in parts]
+        return pa.concat_tables(tables) if tables else partition_table(()).select(_TOTALS)
+    if hasattr(partitions, "totals_arrow"):
+        arrays = partitions.totals_arrow()
+        schema = pa.schema([PARTITION_SCHEMA.field(name) for name in _TOTALS])
+        return pa.Table.from_arrays([arrays[name] for name in _TOTALS], schema=schema)
+    return partition_table(partitions).select(_TOTALS)
+
+
 def _rows_table(partitions: Sequence[PartitionLag]) -> pa.Table:
     """``partition_table`` of plain row objects.
 

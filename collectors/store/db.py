@@ -32,6 +32,7 @@ from collectors.store.columns import (
     group_table,
     group_topic_table,
     partition_table,
+    partition_totals_table,
 )
 from collectors.store.schema import ROLLUP_SQL, apply_migrations, current_version, scalar
 from collectors.store.series import SERIES_METRICS
@@ -191,8 +192,10 @@ class Store:
         self._write(snapshot, partitions=False)
 
     def _write(self, snapshot: Snapshot, *, partitions: bool) -> None:
+        # Between partition samples only the columns the group sums read are built.
+        rows = partition_table if partitions else partition_totals_table
         tables = {
-            "_lw_partitions": partition_table(snapshot.partitions),
+            "_lw_partitions": rows(snapshot.partitions),
             "_lw_groups": group_table(snapshot.groups),
             "_lw_topics": group_topic_table(snapshot.topics),
         }

@@ -34,6 +34,7 @@ def fresh_log() -> CommittedOffsetsLog:
     log._wanted = lambda group: True
     log._decisions, log._offsets, log._since, log._known = {}, {}, {}, {}
     log._layout, log._layout_clock, log._records, log._malformed = {}, 0, 0, 0
+    log._tps = {}
     return log
 
 
@@ -68,3 +69,14 @@ def test_a_version_0_key_and_a_version_1_key_share_one_time() -> None:
     log = fresh_log()
     log._apply([Record(key(0), value(1, 5), 1_000_000), commit(5, 2_000_000)])
     assert log.since("g") == {("t", 3): 1_000.0}  # same offset under the other key version
+
+
+def test_groups_committing_one_partition_share_its_key_object() -> None:
+    log = fresh_log()
+    log._apply(
+        [Record(key(1, group=g, partition=p), value(3, 5), 1_000) for g in "ab" for p in (0, 1)]
+    )
+    a, b = dict(log.offsets("a")), dict(log.offsets("b"))
+    assert a == b == {("t", 0): 5, ("t", 1): 5}
+    for tp in a:  # one tuple (and topic name) per partition, not one per group
+        assert next(k for k in b if k == tp) is tp

@@ -1,0 +1,31 @@
+"""The outage benchmark's pure parts: which brokers it may stop, and its report."""
+
+from __future__ import annotations
+
+from collectors.devtools import bench_outage
+from collectors.devtools.bench_outage import OutageResult, local_port, report_lines
+
+
+def test_only_a_local_broker_this_machine_runs_is_stopped(monkeypatch) -> None:
+    running = {9092}
+    monkeypatch.setattr(
+        bench_outage.kafka_local,
+        "status",
+        lambda port: type("S", (), {"running": port in running})(),
+    )
+    assert local_port("127.0.0.1:9092") == 9092
+    assert local_port("localhost:9092,other:9092") == 9092
+    assert local_port("127.0.0.1:9093") is None  # nothing of ours runs there
+    assert local_port("broker.example.com:9092") is None  # never a remote broker
+    assert local_port("127.0.0.1") is None
+
+
+def test_the_report_counts_lines_by_level_and_says_when_it_never_recovered() -> None:
+    results = [
+        OutageResult(37.2, 61.0, 12, {"INFO": 4, "WARNING": 8}, ["WARNING collectors: x"]),
+        OutageResult(36.0, None, 3, {"WARNING": 3}, []),
+    ]
+    text = "\n".join(report_lines(20, 100_000, results))
+    assert "| 1 | 37 s | 61 s | 12 | INFO 4, WARNING 8 |" in text
+    assert "| 2 | 36 s | not within the deadline | 3 | WARNING 3 |" in text
+    assert "WARNING collectors: x" in text and "100,000 group-partitions" in text
