@@ -587,22 +587,23 @@ def _memory_lines(index: int, r: RunResult) -> list[str]:
 
 def _age_lines(args: argparse.Namespace, results: list[RunResult]) -> list[str]:
     """The age of the data each scrape returned, against the issue's target."""
+    gap = args.gap > 0
     out = [
         f"Data age of a scrape (target: at most one cycle, {args.interval:g} s): the wall "
-        "clock when the scrape asked minus the `taken_at` of the snapshot it got, the "
-        "snapshot `/metrics` streams (`serving/scrape.py`).",
+        "clock when the scrape asked minus the `taken_at` of the snapshot it got (the end "
+        "of its cycle), the snapshot `/metrics` streams (`serving/scrape.py`).",
         "",
-        f"| run | scrapes every {args.scrape_every:g} s: n / median / max "
-        f"| one scrape after {args.gap:g} s without any |",
-        "|---|---:|---:|",
+        f"| run | scrapes every {args.scrape_every:g} s: n / median / max |"
+        + (f" one scrape after {args.gap:g} s without any |" if gap else ""),
+        "|---|---:|" + ("---:|" if gap else ""),
     ]
     for i, r in enumerate(results, 1):
         ages = r.scrape_ages_s
         regular = (
             f"{len(ages)} / {statistics.median(ages):.2f} s / {max(ages):.2f} s" if ages else "-"
         )
-        gap = "-" if r.gap_age_s is None else f"{r.gap_age_s:.2f} s"
-        out.append(f"| {i} | {regular} | {gap} |")
+        after = "-" if r.gap_age_s is None else f"{r.gap_age_s:.2f} s"
+        out.append(f"| {i} | {regular} |" + (f" {after} |" if gap else ""))
     return out
 
 

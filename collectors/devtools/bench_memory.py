@@ -213,8 +213,11 @@ class MemoryProbe:
         self._thread.start()
 
     def mark(self, name: str) -> None:
-        """Record the breakdown now under ``name`` (first call per name wins)."""
-        self.marks.setdefault(name, breakdown())
+        """Record the breakdown now under ``name`` (first call per name wins; later calls
+        cost nothing: ``mallinfo2`` walks every malloc arena under its lock, which would
+        stall the collector's threads if it ran at every call)."""
+        if name not in self.marks:
+            self.marks[name] = breakdown()
 
     def enter(self, phase: str) -> None:
         current = self.phases.setdefault(self.phase, _Phase())

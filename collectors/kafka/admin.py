@@ -241,11 +241,16 @@ class KafkaOffsetsSource:
         isolation = (
             IsolationLevel.READ_COMMITTED if read_committed else IsolationLevel.READ_UNCOMMITTED
         )
-        # Both requests go out before either answer is awaited.
-        latest = self._request_offsets(parts, OffsetSpec.latest(), isolation)
-        earliest = self._request_offsets(parts, OffsetSpec.earliest(), isolation)
-        ends = self._offsets(parts, latest)
-        starts = self._offsets(parts, earliest)
+        # Every request goes out before any answer is awaited, in chunks: librdkafka's
+        # cost per request grows faster than its partitions (2 x 2,000 partitions: 84
+        # ms of CPU in one request each, 37 ms in chunks of 250).
+        chunks = [
+            parts[i : i + LIST_OFFSETS_CHUNK] for i in range(0, len(parts), LIST_OFFSETS_CHUNK)
+        ]
+        latest = [(c, self._request_offsets(c, OffsetSpec.latest(), isolation)) for c in chunks]
+        earliest = [(c, self._request_offsets(c, OffsetSpec.earliest(), isolation)) for c in chunks]
+        ends = {k: v for c, answer in latest for k, v in self._offsets(c, answer).items()}
+        starts = {k: v for c, answer in earliest for k, v in self._offsets(c, answer).items()}
         out = {}
         for tp in parts:
             start, start_err = starts[tp]
@@ -322,6 +327,9 @@ class KafkaOffsetsSource:
             out.setdefault(tp, (None, "no answer for partition"))
         return out
 
+
+# Partitions per ListOffsets request (see ``watermarks``).
+LIST_OFFSETS_CHUNK = 250
 
 # librdkafka's ListOffsets with one request-level future (see ``_request_offsets``).
 _LIST_OFFSETS = getattr(getattr(cimpl, "_AdminClientImpl", None), "list_offsets", None)

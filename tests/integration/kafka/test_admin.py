@@ -48,3 +48,19 @@ def test_unknown_partition_is_a_value_not_an_exception(kafka_bootstrap: str, top
     marks = source.watermarks([(missing, 0)])
     assert marks[(missing, 0)].log_end is None
     assert marks[(missing, 0)].error
+
+
+def test_watermarks_asked_in_chunks_answer_every_partition(
+    kafka_bootstrap: str, create_topic: Callable[..., str], monkeypatch
+) -> None:
+    from collectors.kafka import admin
+
+    monkeypatch.setattr(admin, "LIST_OFFSETS_CHUNK", 2)  # 5 partitions: 3 requests a side
+    topic = create_topic(partitions=5)
+    for partition in range(5):
+        produce(kafka_bootstrap, topic, partition + 1, partition=partition)
+    source = KafkaOffsetsSource({"bootstrap.servers": kafka_bootstrap})
+    marks = source.watermarks([(topic, p) for p in range(5)])
+    assert {tp: (m.log_start, m.log_end, m.error) for tp, m in marks.items()} == {
+        (topic, p): (0, p + 1, None) for p in range(5)
+    }
