@@ -325,7 +325,7 @@ class ClusterCollector:
         for group in layout.groups:
             values += committed[group].offsets.values()  # in the order _same_keys saw
             slots.append(self._key_orders[group][1])
-        column = np.empty(len(layout.keys.keys), dtype=np.int64)
+        column = np.empty(len(layout.keys), dtype=np.int64)
         column[np.concatenate(slots)] = _offsets_column(values)
         return column
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from collectors.core.kernels import METHODS, NONE, STATUS_OF_CODE, Bools, Floats, Ints
-from collectors.core.model import PartitionKey, PartitionLag
+from collectors.core.model import PartitionKey, PartitionLag, TopicPart
 
 
 @functools.cache
@@ -32,33 +32,97 @@ def _names() -> tuple[pa.Array, pa.Array]:
     return pa.array([s.value for s in STATUS_OF_CODE]), pa.array([m.value for m in METHODS])
 
 
-@dataclass(frozen=True, slots=True, eq=False)
 class PartitionKeys:
-    """The row keys of a table, in row order; shared by every table of one layout."""
+    """The row keys of a table, in row order; shared by every table of one layout.
 
-    keys: list[PartitionKey]
-    _cache: dict[str, Any] = dataclasses.field(default_factory=dict)  # built on demand
+    Made from a list of keys, or (``of_groups``) from each group's sorted partitions,
+    the collector's layout: then no ``PartitionKey`` object is built until ``keys`` is
+    read (an API request for rows, an error report), and the Arrow columns the store
+    and ``/metrics`` read come straight from the names. At 100,000 group-partitions
+    that keeps ~0.1 s of CPU out of the first cycle and ~7 MB of objects out of memory.
+    Built parts are cached (readers on any thread; a race builds equal values twice).
+    """
+
+    __slots__ = ("_cache", "_cluster", "_groups", "_keys", "_size")
+
+    def __init__(self, keys: list[PartitionKey]) -> None:
+        self._keys: list[PartitionKey] | None = keys
+        self._size = len(keys)
+        self._cluster = ""
+        self._groups: list[tuple[str, Sequence[TopicPart]]] = []
+        self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def of_groups(
+        cls, cluster: str, groups: Sequence[tuple[str, Sequence[TopicPart]]]
+    ) -> PartitionKeys:
+        """The keys of ``groups`` (name, its (topic, partition)s), in that order."""
+        out = cls([])
+        out._keys = None
+        out._cluster = cluster
+        out._groups = list(groups)
+        out._size = sum(len(tps) for _, tps in out._groups)
+        return out
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def keys(self) -> list[PartitionKey]:
+        keys = self._keys
+        if keys is None:
+            cluster = self._cluster
+            keys = [
+                _new_partition_key(cluster, group, t, p)
+                for group, tps in self._groups
+                for t, p in tps
+            ]
+            self._keys = keys
+        return keys
 
     def group_range(self, cluster: str, group: str) -> tuple[int, int]:
         """(first row, end) of the group's rows; (0, 0) when it has none."""
         ranges = self._cache.get("_ranges")
         if ranges is None:
             found: dict[tuple[str, str], list[int]] = {}
-            for i, k in enumerate(self.keys):
-                found.setdefault((k.cluster, k.group), [i, i])[1] = i + 1
+            if self._keys is None:
+                at = 0
+                for name, tps in self._groups:
+                    if tps:  # a group with no rows has no range, as in a key list
+                        found[(self._cluster, name)] = [at, at + len(tps)]
+                    at += len(tps)
+            else:
+                for i, k in enumerate(self._keys):
+                    found.setdefault((k.cluster, k.group), [i, i])[1] = i + 1
             ranges = self._cache["_ranges"] = {key: tuple(v) for key, v in found.items()}
         return ranges.get((cluster, group), (0, 0))
 
     def arrow(self) -> dict[str, pa.Array]:
         """cluster, group_name, topic, partition as Arrow arrays (built once)."""
         if "cluster" not in self._cache:
-            keys = self.keys
-            self._cache.update(
-                cluster=pa.array([k.cluster for k in keys], type=pa.string()),
-                group_name=pa.array([k.group for k in keys], type=pa.string()),
-                topic=pa.array([k.topic for k in keys], type=pa.string()),
-                partition=pa.array([k.partition for k in keys], type=pa.int32()),
-            )
+            if self._keys is None:
+                names = [name for name, _ in self._groups]
+                sizes = np.array([len(tps) for _, tps in self._groups], dtype=np.int64)
+                which = np.repeat(np.arange(len(names), dtype=np.int64), sizes)
+                columns = dict(
+                    cluster=pa.array([self._cluster], pa.string()).take(
+                        pa.array(np.zeros(self._size, dtype=np.int64))
+                    ),
+                    group_name=pa.array(names, pa.string()).take(pa.array(which)),
+                    topic=pa.array([t for _, tps in self._groups for t, _ in tps], pa.string()),
+                    partition=pa.array(
+                        [p for _, tps in self._groups for _, p in tps], type=pa.int32()
+                    ),
+                )
+            else:
+                keys = self._keys
+                columns = dict(
+                    cluster=pa.array([k.cluster for k in keys], type=pa.string()),
+                    group_name=pa.array([k.group for k in keys], type=pa.string()),
+                    topic=pa.array([k.topic for k in keys], type=pa.string()),
+                    partition=pa.array([k.partition for k in keys], type=pa.int32()),
+                )
+            self._cache.update(columns)
         return {name: self._cache[name] for name in ("cluster", "group_name", "topic", "partition")}
 
 
@@ -96,7 +160,7 @@ class PartitionTable(Sequence[PartitionLag]):
         self._rows: list[PartitionLag] | None = None
 
     def __len__(self) -> int:
-        return len(self.keys.keys)
+        return len(self.keys)
 
     @overload
     def __getitem__(self, index: int) -> PartitionLag: ...
@@ -297,3 +361,4 @@ def _slots_constructor(cls: type) -> Callable[..., Any]:
 
 
 _new_partition_lag = _slots_constructor(PartitionLag)
+_new_partition_key = _slots_constructor(PartitionKey)

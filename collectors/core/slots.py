@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from collectors.core.kernels import NONE, Bools, Floats, Ints, StatusState
-from collectors.core.model import PartitionKey, TopicPart
+from collectors.core.model import TopicPart
 from collectors.core.partition_table import PartitionKeys
 
 
@@ -65,7 +65,6 @@ def build_layout(
 ) -> Layout:
     groups = sorted(g for g, offsets in wanted.items() if offsets)
     group_tps = {g: sorted(wanted[g]) for g in groups}
-    keys: list[PartitionKey] = []
     group_sizes: list[int] = []
     topic_segments: list[tuple[str, str]] = []
     topic_starts: list[int] = []
@@ -88,7 +87,6 @@ def build_layout(
                 lp = index[tp] = len(log_partitions)
                 log_partitions.append(LogPartition(index is lp_of[True], *tp))
             slot_lp.append(lp)
-        keys += [PartitionKey(cluster, group, t, p) for t, p in tps]
         group_sizes.append(len(tps))
     sizes = np.array(group_sizes, dtype=np.int64)
     return Layout(
@@ -103,7 +101,7 @@ def build_layout(
         log_partitions=log_partitions,
         lp_index={lp: i for i, lp in enumerate(log_partitions)},
         slot_lp=np.array(slot_lp, dtype=np.int64),
-        keys=PartitionKeys(keys),
+        keys=PartitionKeys.of_groups(cluster, [(g, group_tps[g]) for g in groups]),
         topics=frozenset(topic for _, topic in topic_segments),
     )
 
@@ -190,7 +188,7 @@ class Slots:
     def moved(self, old: Layout, new: Layout) -> Slots:
         """A copy sized for ``new`` with each slot's (and log partition's) history
         from its row in ``old``; slots new in ``new`` start empty."""
-        rows = len(new.keys.keys)
+        rows = len(new.keys)
         out = Slots._sized(self.warn_points, self.rate_points, rows, len(new.lp_index))
         out.r_times[:] = self.r_times
         out.cursor = self.cursor

@@ -102,3 +102,18 @@ def test_totals_columns_are_those_of_the_full_arrow_columns() -> None:
         assert array.equals(full[name]), name
     assert totals["committed"].to_pylist() == [4, 3, None]
     assert totals["log_end"].to_pylist() == [10, None, 12]
+
+
+def test_keys_of_groups_read_as_the_same_keys_without_building_them() -> None:
+    groups = [("a", [("t", 0), ("t", 1), ("u", 0)]), ("b", [("t", 0)]), ("c", [])]
+    listed = PartitionKeys([PartitionKey("c1", g, t, p) for g, tps in groups for t, p in tps])
+    lazy = PartitionKeys.of_groups("c1", groups)
+    assert len(lazy) == len(listed) == 4
+    for group in ("a", "b", "c", "missing"):
+        assert lazy.group_range("c1", group) == listed.group_range("c1", group)
+    assert lazy.group_range("other-cluster", "a") == (0, 0)
+    for name, array in lazy.arrow().items():
+        assert array.equals(listed.arrow()[name]), name
+    assert lazy._keys is None  # none of the above built a key object
+    assert lazy.keys == listed.keys
+    assert all(type(k) is PartitionKey for k in lazy.keys)
