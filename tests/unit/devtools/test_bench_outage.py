@@ -29,3 +29,22 @@ def test_the_report_counts_lines_by_level_and_says_when_it_never_recovered() -> 
     assert "| 1 | 37 s | 61 s | 12 | INFO 4, WARNING 8 |" in text
     assert "| 2 | 36 s | not within the deadline | 3 | WARNING 3 |" in text
     assert "WARNING collectors: x" in text and "100,000 group-partitions" in text
+
+
+def test_every_line_the_process_logs_during_the_outage_is_counted(monkeypatch) -> None:
+    import logging
+
+    def stop(port):
+        logging.getLogger("lagwatch.collector").warning("default: cluster unreachable")
+        logging.getLogger("collectors.kafka.committed_offsets").info("reading ...")
+        logging.getLogger("lagwatch.collector").debug("not at the default level")
+
+    monkeypatch.setattr(bench_outage.kafka_local, "stop", stop)
+    monkeypatch.setattr(bench_outage.kafka_local, "start", lambda port, progress: None)
+    monkeypatch.setattr(bench_outage.time, "sleep", lambda s: None)
+    handlers = list(logging.getLogger().handlers)
+    result = bench_outage.measure_outage(9092, 20, lambda since: True)
+    assert result.by_level == {"WARNING": 1, "INFO": 1} and result.lines == 2
+    assert result.recovered_s is not None
+    assert result.examples[0] == "WARNING lagwatch.collector: default: cluster unreachable"
+    assert logging.getLogger().handlers == handlers  # the counter is gone again
