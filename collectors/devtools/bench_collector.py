@@ -97,8 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--outage",
         type=float,
         default=0.0,
-        help="at the end, stop the local broker (one `lagwatch kafka start` runs) for this "
-        "many seconds and count the collector's log lines until it is whole again (0: no)",
+        help="at the end of the last run, stop the local broker (one `lagwatch kafka start` "
+        "runs) for this many seconds and count the collector's log lines until it is whole "
+        "again (0: no)",
     )
     parser.add_argument(
         "--visibility-samples",
@@ -324,7 +325,8 @@ def _measure(cluster: BenchCluster, args: argparse.Namespace, run_index: int) ->
                 print(f"run {run_index + 1}: no scrape for {args.gap:g} s", file=sys.stderr)
                 time.sleep(args.gap)
                 gap_age_s = scraper.scrape()
-            if args.outage > 0:
+            # The last run only: the trickle's clients need not outlive a broker restart.
+            if args.outage > 0 and run_index == args.runs - 1:
                 outage = _outage(service, cluster, args.outage, run_index)
         finally:
             if scraper is not None:
@@ -673,7 +675,7 @@ def _report(cluster: BenchCluster, args: argparse.Namespace, results: list[RunRe
         lines += ["", *_memory_lines(i, r)]
     if args.scrape_every > 0:
         lines += ["", *_age_lines(args, results)]
-    outages = [r.outage for r in results if r.outage is not None]
+    outages = [(i, r.outage) for i, r in enumerate(results, 1) if r.outage is not None]
     if outages:
         lines += ["", *outage_lines(args.outage, cluster.groups * cluster.partitions, outages)]
     rows = {s.rows for r in results for s in r.measured}

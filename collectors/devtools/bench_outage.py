@@ -87,7 +87,10 @@ def measure_outage(port: int, seconds: float, whole: Callable[[float], bool]) ->
     )
 
 
-def report_lines(seconds: float, partitions: int, results: list[OutageResult]) -> list[str]:
+def report_lines(
+    seconds: float, partitions: int, results: list[tuple[int, OutageResult]]
+) -> list[str]:
+    """The report's rows, one per (run number, result)."""
     out = [
         f"Broker outage: the local broker stopped with the collector running, started "
         f"again after {seconds:g} s, until the snapshot was whole again; every line the "
@@ -97,12 +100,12 @@ def report_lines(seconds: float, partitions: int, results: list[OutageResult]) -
         "| run | broker down (stop to answering) | stop to whole snapshot | lines | by level |",
         "|---|---:|---:|---:|---|",
     ]
-    for i, r in enumerate(results, 1):
+    for i, r in results:
         levels = ", ".join(f"{k} {v}" for k, v in sorted(r.by_level.items())) or "none"
         whole = "not within the deadline" if r.recovered_s is None else f"{r.recovered_s:.0f} s"
         out.append(f"| {i} | {r.down_s:.0f} s | {whole} | {r.lines} | {levels} |")
-    if results and results[0].examples:
-        out += ["", "The first lines of run 1:", "", "```"]
-        out += results[0].examples
+    if results and results[0][1].examples:
+        out += ["", f"The first lines of run {results[0][0]}:", "", "```"]
+        out += results[0][1].examples
         out += ["```"]
     return out

@@ -50,7 +50,10 @@ class KafkaOffsetsSource:
 
     def __init__(self, config: Mapping[str, object], request_timeout_s: float = 10.0) -> None:
         # librdkafka logs every refused connection; outages surface as values instead.
+        self._config = config
         self._admin = AdminClient({"log_level": 2, **config})
+        # A second client for OffsetFetch, made on first need (see _offset_futures).
+        self._extra: AdminClient | None = None
         self._timeout = request_timeout_s
         # Groups whose offsets the log answered last cycle (see describe_and_fetch_offsets).
         self._log_answered: set[str] = set()
@@ -175,10 +178,21 @@ class KafkaOffsetsSource:
         return out
 
     def _offset_futures(self, groups: Iterable[str]) -> dict[str, Future]:
+        """OffsetFetch futures, the groups spread over two clients when there are
+        several: librdkafka parses each client's answers on that client's one thread
+        (about 1 s of CPU per 100,000 group-partitions), so two parse side by side (50
+        groups x 2,000 partitions: 0.9-1.0 s -> 0.5-0.7 s of wall clock). The second
+        client is made only when first needed: with the log answering, never."""
+        groups = list(groups)
+        clients = [self._admin]
+        if len(groups) > 1:
+            if self._extra is None:
+                self._extra = AdminClient({"log_level": 2, **self._config})
+            clients.append(self._extra)
         futures = {}
-        for group in groups:
+        for i, group in enumerate(groups):
             futures.update(
-                self._admin.list_consumer_group_offsets(
+                clients[i % len(clients)].list_consumer_group_offsets(
                     [ConsumerGroupTopicPartitions(group)], request_timeout=self._timeout
                 )
             )

@@ -22,13 +22,14 @@ def test_only_a_local_broker_this_machine_runs_is_stopped(monkeypatch) -> None:
 
 def test_the_report_counts_lines_by_level_and_says_when_it_never_recovered() -> None:
     results = [
-        OutageResult(37.2, 61.0, 12, {"INFO": 4, "WARNING": 8}, ["WARNING collectors: x"]),
-        OutageResult(36.0, None, 3, {"WARNING": 3}, []),
+        (1, OutageResult(37.2, 61.0, 12, {"INFO": 4, "WARNING": 8}, ["WARNING collectors: x"])),
+        (2, OutageResult(36.0, None, 3, {"WARNING": 3}, [])),
     ]
     text = "\n".join(report_lines(20, 100_000, results))
     assert "| 1 | 37 s | 61 s | 12 | INFO 4, WARNING 8 |" in text
     assert "| 2 | 36 s | not within the deadline | 3 | WARNING 3 |" in text
     assert "WARNING collectors: x" in text and "100,000 group-partitions" in text
+    assert "The first lines of run 1:" in text
 
 
 def test_every_line_the_process_logs_during_the_outage_is_counted(monkeypatch) -> None:

@@ -47,7 +47,7 @@ class FakeAdmin:
 def source() -> tuple[KafkaOffsetsSource, FakeAdmin]:
     src = KafkaOffsetsSource({"bootstrap.servers": "127.0.0.1:1"})
     fake = FakeAdmin()
-    src._admin = fake  # the adapter's only client
+    src._admin = src._extra = fake  # the adapter's clients (the second: OffsetFetch)
     return src, fake
 
 
@@ -95,3 +95,15 @@ def test_without_the_log_every_described_group_is_asked_each_cycle():
         _, committed = src.describe_and_fetch_offsets(["ready", "other"], lambda groups: None)
         assert committed["ready"].offsets == {("t", 0): 42}
     assert sorted(fake.offsets_asked) == ["other", "other", "ready", "ready"]
+
+
+def test_offset_fetches_are_spread_over_two_clients_made_on_first_need():
+    src = KafkaOffsetsSource({"bootstrap.servers": "127.0.0.1:1"})
+    first, second = FakeAdmin(), FakeAdmin()
+    src._admin = first
+    src._offset_futures(["only"])  # one group: one client, no second made
+    assert src._extra is None and first.offsets_asked == ["only"]
+    src._extra = second  # as made on first need (a real one would reach no broker here)
+    committed = src.committed_offsets(["a", "b", "c", "d"])
+    assert first.offsets_asked == ["only", "a", "c"] and second.offsets_asked == ["b", "d"]
+    assert all(committed[g].offsets == {("t", 0): 42} for g in "abcd")
