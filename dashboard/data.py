@@ -82,6 +82,31 @@ def flags(row: Mapping[str, Any]) -> str:
     return " ".join(out)
 
 
+STAGE_FIELDS = ("status", "staleness_s", "offset_lag")
+
+
+def current_pipeline(pipeline: dict[str, Any], groups: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """``pipeline`` (one of ``/api/v1/topology``'s) with each stage's status, staleness
+    and lag taken from ``groups`` (the same collector's ``/api/v1/groups`` rows) where
+    the stage's group is among them, and the pipeline's staleness recomputed from those
+    (handler + the largest known projection staleness; unknown when either is, as the
+    collector's ``core.pipeline``). The two answers can come from two cycles; taken
+    from the rows, the flow never shows STALL beside a table that says OK."""
+    by_group = {(g.get("cluster"), g.get("group")): g for g in groups}
+    cluster = pipeline.get("cluster")
+
+    def stage(values: dict[str, Any]) -> dict[str, Any]:
+        row = by_group.get((cluster, values.get("group")))
+        return values if row is None else {**values, **{k: row.get(k) for k in STAGE_FIELDS}}
+
+    handler = stage(pipeline.get("handler") or {})
+    projections = [stage(p) for p in pipeline.get("projections") or []]
+    known = [p["staleness_s"] for p in projections if p.get("staleness_s") is not None]
+    first = handler.get("staleness_s")
+    total = None if first is None or not known else first + max(known)
+    return {**pipeline, "handler": handler, "projections": projections, "staleness_s": total}
+
+
 def group_link(group: str, cluster: str | None, collector: str | None = None) -> str:
     """Relative link to the group page; the selection lives in the query string."""
     params = {"group": group}

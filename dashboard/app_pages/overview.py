@@ -33,8 +33,18 @@ def fetch_groups() -> tuple[list[dict[str, Any]], dict[str, ApiError]]:
     return rows, failures
 
 
-def tiles() -> None:
+def overview() -> None:
+    """Tiles, pipeline and table from one fetch of the groups, so the three never show
+    two different cycles side by side (one fragment, one refresh)."""
     rows, failures = fetch_groups()
+    tiles(rows, failures)
+    st.subheader("Pipeline")
+    pipelines(rows)
+    st.subheader("Consumer groups")
+    groups_table(rows, failures)
+
+
+def tiles(rows: list[dict[str, Any]], failures: dict[str, ApiError]) -> None:
     for url, error in failures.items():
         ui.collector_banner(url, error)
     slos: list[dict[str, Any]] = []
@@ -102,15 +112,17 @@ def _slo_note(head: data.Headline) -> str:
     return "all meeting their objective" if not unknown else f"{unknown} without a verdict yet"
 
 
-def pipelines() -> None:
+def pipelines(rows: list[dict[str, Any]]) -> None:
     found = False
     for url in cfg.collectors:
         try:
             answer = ui.topology(url)
         except ApiError:
             continue  # the tiles fragment shows the banner
+        groups = [r for r in rows if r["_collector"] == url]
         for pipeline in answer.get("pipelines") or []:
             found = True
+            pipeline = data.current_pipeline(pipeline, groups)  # the table's cycle
             stages = [pipeline.get("handler") or {}, *(pipeline.get("projections") or [])]
             links = {
                 str(s["group"]): data.group_link(
@@ -130,8 +142,7 @@ def pipelines() -> None:
         )
 
 
-def groups_table() -> None:
-    rows, failures = fetch_groups()
+def groups_table(rows: list[dict[str, Any]], failures: dict[str, ApiError]) -> None:
     if not rows:
         if not failures:
             st.info(
@@ -234,8 +245,4 @@ def _sorted_like(frame: pd.DataFrame, rows: list[dict[str, Any]]) -> list[dict[s
     return [by_key[(c, g)].pop(0) for c, g in zip(frame["cluster"], frame["group"], strict=True)]
 
 
-ui.live(tiles)
-st.subheader("Pipeline")
-ui.live(pipelines)
-st.subheader("Consumer groups")
-ui.live(groups_table)
+ui.live(overview)

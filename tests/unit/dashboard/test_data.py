@@ -190,3 +190,35 @@ def test_shown_window_starts_at_the_first_known_value():
     assert data.shown_window(answers, 125.0, 200.0) == (125.0, 200.0)  # never before start
     assert data.shown_window([{"points": [[1.0, None]]}], 0.0, 200.0) == (0.0, 200.0)
     assert data.shown_window([], 0.0, 200.0) == (0.0, 200.0)
+
+
+def test_the_pipeline_takes_its_stages_from_the_groups_rows_of_the_table() -> None:
+    from dashboard.data import current_pipeline
+
+    pipeline = {
+        "name": "bank",
+        "cluster": "local",
+        "handler": {"group": "h", "status": "OK", "staleness_s": 0.03, "offset_lag": 1},
+        "projections": [
+            {"group": "p1", "status": "STALL", "staleness_s": 31.0, "offset_lag": 1414},
+            {"group": "p2", "status": "OK", "staleness_s": 0.02, "offset_lag": 4},
+        ],
+        "staleness_s": 31.03,
+    }
+    rows = [  # one cycle earlier: p1 was still OK at 30 s
+        {"cluster": "local", "group": "h", "status": "OK", "staleness_s": 0.0, "offset_lag": 0},
+        {"cluster": "local", "group": "p1", "status": "OK", "staleness_s": 30.0,
+         "offset_lag": 1390},
+        {"cluster": "other", "group": "p2", "status": "ERROR", "staleness_s": None,
+         "offset_lag": None},  # another cluster's group of the same name: not this stage
+    ]  # fmt: skip
+    shown = current_pipeline(pipeline, rows)
+    assert shown["handler"]["staleness_s"] == 0.0
+    assert shown["projections"][0] == {
+        "group": "p1", "status": "OK", "staleness_s": 30.0, "offset_lag": 1390
+    }  # fmt: skip
+    assert shown["projections"][1] == pipeline["projections"][1]  # no row: as the topology
+    assert shown["staleness_s"] == 30.0  # handler + the largest projection staleness
+    assert pipeline["projections"][0]["status"] == "STALL"  # the answer is not changed
+    unknown = current_pipeline(pipeline, [{**rows[0], "staleness_s": None}])
+    assert unknown["staleness_s"] is None  # an unknown handler is never read as fresh
