@@ -184,7 +184,9 @@ class ClusterCollector:
         unreadable: dict[str, str] = {}
         marks: dict[bool, dict[TopicPart, Watermarks]] | None = None
         ahead: ReadAhead | None = None
-        try:
+        # Until the timestamps are read, a read-ahead thread may hold the readers: the
+        # stack joins it however this part ends.
+        with contextlib.ExitStack() as finish:
             if commits is None:
                 wanted, unreadable = self._wanted_offsets(groups, descriptions, committed, errors)
                 if self.read_ahead and not self._layout.groups and self._readers is not None:
@@ -197,56 +199,23 @@ class ClusterCollector:
                             cold_requests, wanted, unreadable, self._read_committed, marks
                         ),
                     )
+                    finish.callback(ahead.join)
                 self._relayout(wanted)
                 commits = _committed_column(self._layout, wanted)
             layout = self._layout
             if marks is None:
                 marks = self._watermarks(layout.log_partitions)
-            return self._finish(
-                clock(), layout, commits, marks, descriptions, committed, unreadable,
-                cold_read, errors, ahead,
-            )  # fmt: skip
-        finally:
-            if ahead is not None:
-                ahead.join()  # the readers are never left to another thread
-
-    def _watermarks(
-        self, log_partitions: Iterable[LogPartition]
-    ) -> dict[bool, dict[TopicPart, Watermarks]]:
-        """Log start and end of every log partition, per isolation."""
-        parts = list(log_partitions)
-        return {
-            rc: self._source.watermarks(
-                [(lp.topic, lp.partition) for lp in parts if lp.read_committed == rc],
-                read_committed=rc,
+            now = clock()
+            log_start, log_end, lp_errors = _log_offsets(layout, marks)
+            slot_lp = layout.slot_lp
+            readable = ~np.isin(
+                layout.slot_group,
+                [layout.group_index[g] for g in unreadable if g in layout.group_index],
             )
-            for rc in (False, True)
-        }
-
-    def _finish(
-        self,
-        now: float,
-        layout: Layout,
-        commits: Ints,
-        marks: dict[bool, dict[TopicPart, Watermarks]],
-        descriptions: dict[str, GroupDescription | str],
-        committed: dict[str, CommittedOffsets],
-        unreadable: dict[str, str],
-        cold_read: bool,
-        errors: list[Problem],
-        ahead: ReadAhead | None,
-    ) -> ClusterCycle:
-        """The rest of a cycle once the layout, commits and watermarks are known."""
-        log_start, log_end, lp_errors = _log_offsets(layout, marks)
-        slot_lp = layout.slot_lp
-        readable = ~np.isin(
-            layout.slot_group,
-            [layout.group_index[g] for g in unreadable if g in layout.group_index],
-        )
-        commits[~readable] = NONE
-        hits, misses = self._record_times(
-            layout, commits, log_start[slot_lp], log_end[slot_lp], readable, ahead
-        )
+            commits[~readable] = NONE
+            hits, misses = self._record_times(
+                layout, commits, log_start[slot_lp], log_end[slot_lp], readable, ahead
+            )
         self._push_log_ends(now, layout, log_end)
         self._slots.advance(now, commits, log_end)
         produce = kernels.rates(
@@ -283,6 +252,19 @@ class ClusterCollector:
         if self._visibility_samples:
             samples = cycle_samples(self.cluster, layout, self._slots, now, commits, columns.status)
         return ClusterCycle(table, topic_rows, group_rows, hits, misses, errors, samples)
+
+    def _watermarks(
+        self, log_partitions: Iterable[LogPartition]
+    ) -> dict[bool, dict[TopicPart, Watermarks]]:
+        """Log start and end of every log partition, per isolation."""
+        parts = list(log_partitions)
+        return {
+            rc: self._source.watermarks(
+                [(lp.topic, lp.partition) for lp in parts if lp.read_committed == rc],
+                read_committed=rc,
+            )
+            for rc in (False, True)
+        }
 
     def _unchanged_layout_commits(
         self,
