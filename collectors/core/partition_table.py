@@ -97,6 +97,35 @@ class PartitionKeys:
             ranges = self._cache["_ranges"] = {key: tuple(v) for key, v in found.items()}
         return ranges.get((cluster, group), (0, 0))
 
+    def topic_runs(self) -> tuple[Ints, list[tuple[str, str, str]]]:
+        """(first row of each run, its (cluster, group, topic)): rows in row order cut
+        wherever the (cluster, group, topic) changes, so every run is one group-topic's
+        rows; a group-topic whose rows are not adjacent has several runs. Built once."""
+        runs = self._cache.get("_runs")
+        if runs is None:
+            starts: list[int] = []
+            names: list[tuple[str, str, str]] = []
+            if self._keys is None:
+                at = 0
+                for group, tps in self._groups:
+                    last = None
+                    for i, (topic, _) in enumerate(tps):
+                        if topic != last:
+                            starts.append(at + i)
+                            names.append((self._cluster, group, topic))
+                            last = topic
+                    at += len(tps)
+            else:
+                previous = None
+                for i, k in enumerate(self._keys):
+                    name = (k.cluster, k.group, k.topic)
+                    if name != previous:
+                        starts.append(i)
+                        names.append(name)
+                        previous = name
+            runs = self._cache["_runs"] = (np.array(starts, dtype=np.int64), names)
+        return runs
+
     def arrow(self) -> dict[str, pa.Array]:
         """cluster, group_name, topic, partition as Arrow arrays (built once)."""
         if "cluster" not in self._cache:
@@ -189,17 +218,28 @@ class PartitionTable(Sequence[PartitionLag]):
         return _build_rows(self, start, end)
 
     def totals_arrow(self) -> dict[str, pa.Array]:
-        """Only what the group rows' sums need (cluster, group_name, topic, committed,
-        log_end; unknown offsets null), as ``to_arrow`` names them: the store's cycles
-        without partition rows need no status names, error texts or float columns."""
-        keys = self.keys.arrow()
-        return {
-            "cluster": keys["cluster"],
-            "group_name": keys["group_name"],
-            "topic": keys["topic"],
-            "committed": _ints(self.columns.committed),
-            "log_end": _ints(self.columns.log_end),
+        """``committed`` and ``log_end`` summed per run of ``PartitionKeys.topic_runs``
+        (cluster, group_name, topic, committed, log_end; a sum is null when no row of
+        its run knows the offset): what the group rows' sums read, as SQL's ``sum``
+        would give them, for the store's cycles without partition rows (~1,000 rows at
+        100,000 group-partitions instead of 100,000). Sums are int64, as the columns
+        are: a run would overflow only with offsets above 2**63 / its rows.
+        """
+        starts, names = self.keys.topic_runs()
+        c = self.columns
+        out = {
+            name: pa.array([run[i] for run in names], type=pa.string())
+            for i, name in enumerate(("cluster", "group_name", "topic"))
         }
+        for name, values in (("committed", c.committed), ("log_end", c.log_end)):
+            known = values != NONE
+            if len(starts):
+                sums = np.add.reduceat(np.where(known, values, 0), starts)
+                any_known = np.logical_or.reduceat(known, starts)
+            else:
+                sums, any_known = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            out[name] = pa.array(sums, mask=~any_known, type=pa.int64())
+        return out
 
     def to_arrow(self) -> dict[str, pa.Array]:
         """Every ``PartitionLag`` field as an Arrow array named as the store's columns."""

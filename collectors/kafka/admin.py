@@ -57,6 +57,9 @@ class KafkaOffsetsSource:
         self._timeout = request_timeout_s
         # Groups whose offsets the log answered last cycle (see describe_and_fetch_offsets).
         self._log_answered: set[str] = set()
+        # ListOffsets request lists by (offset spec, partitions): the same chunks are
+        # asked every cycle, and building 4,000 TopicPartitions a cycle cost ~6 ms.
+        self._requests: dict[tuple[int, tuple[TopicPart, ...]], list[TopicPartition]] = {}
 
     def list_groups(self) -> list[GroupListing]:
         """All consumer groups the broker knows (classic and consumer protocol).
@@ -293,7 +296,7 @@ class KafkaOffsetsSource:
         try:
             if _LIST_OFFSETS is not None:
                 try:
-                    request = [TopicPartition(t, p, spec._value) for t, p in parts]
+                    request = self._request_list(parts, spec._value)
                     _LIST_OFFSETS(
                         self._admin,
                         request,
@@ -315,6 +318,18 @@ class KafkaOffsetsSource:
         except KafkaException as error:
             return error_text(error)
         return future
+
+    def _request_list(self, parts: list[TopicPart], spec: int) -> list[TopicPartition]:
+        """The TopicPartitions of one request (librdkafka only reads them), built once
+        per (spec, partitions); the cache is emptied when the partitions change so
+        much that it would hold more than ``_MAX_REQUEST_LISTS``."""
+        key = (spec, tuple(parts))
+        request = self._requests.get(key)
+        if request is None:
+            if len(self._requests) >= _MAX_REQUEST_LISTS:
+                self._requests.clear()
+            request = self._requests[key] = [TopicPartition(t, p, spec) for t, p in parts]
+        return request
 
     @staticmethod
     def _offsets(
@@ -344,6 +359,8 @@ class KafkaOffsetsSource:
 
 # Partitions per ListOffsets request (see ``watermarks``).
 LIST_OFFSETS_CHUNK = 250
+# Cached request lists (see ``_request_list``): 2 specs x 2 isolations x chunks.
+_MAX_REQUEST_LISTS = 256
 
 # librdkafka's ListOffsets with one request-level future (see ``_request_offsets``).
 _LIST_OFFSETS = getattr(getattr(cimpl, "_AdminClientImpl", None), "list_offsets", None)
