@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard import fmt
-from dashboard.data import FAULT_KIND, times, utc_labels
+from dashboard.data import FAULT_KIND, bucket_ends, times, utc_labels
 from dashboard.theme import (
     FAULT,
     GAP,
@@ -279,7 +279,10 @@ def partition_heatmap(
     itself), row gaps only while rows are tall enough to show them, and the height
     capped at ``HEATMAP_MAX_HEIGHT`` (Plotly then labels every n-th partition)."""
     rows = list(heatmap.get("rows") or [])
-    epochs = [float(t) for t in heatmap.get("times") or []]
+    # Plotly centres a cell on its x: at the bucket's middle, the cell spans the bucket
+    # (at its start, every cell sat half a bucket early).
+    half = float(heatmap.get("step_s") or 0.0) / 2
+    epochs = [float(t) + half for t in heatmap.get("times") or []]
     metric = heatmap.get("metric") or "staleness_s"
     if not rows or not epochs:
         return empty_figure("no partition history in this range yet")
@@ -315,10 +318,16 @@ def partition_heatmap(
 # --- consistency ---------------------------------------------------------------------
 
 
-def visibility_percentiles(series: Sequence[Mapping[str, Any]], tz: ZoneInfo) -> go.Figure:
-    """Passive visibility latency p50/p99 per time bucket (seconds); gaps where no sample."""
+def visibility_percentiles(
+    series: Sequence[Mapping[str, Any]],
+    tz: ZoneInfo,
+    step: float = 0.0,
+    until: float | None = None,
+) -> go.Figure:
+    """Passive visibility latency p50/p99 per time bucket (seconds); gaps where no
+    sample. Each bucket is drawn at its end (``data.bucket_ends``)."""
     fig = _base("visibility latency over time (passive)", height=300)
-    epochs = [float(s["t"]) for s in series]
+    epochs = bucket_ends((float(s["t"]) for s in series), step, until)
     when, utc = times(epochs, tz), utc_labels(epochs)
     values: list[float] = []
     for key, color in (("p50", SERIES_COLORS[0]), ("p99", SERIES_COLORS[1])):

@@ -40,11 +40,31 @@ def utc_labels(epochs: Sequence[float]) -> list[str]:
     return list(idx.dt.strftime("%Y-%m-%d %H:%M:%S UTC"))
 
 
-def series_frame(answer: Mapping[str, Any] | None, tz: ZoneInfo) -> pd.DataFrame:
+def bucket_ends(starts: Iterable[float], step: float, until: float | None) -> list[float]:
+    """Where each bucket's value is drawn: at the end of the bucket (``start + step``),
+    at most ``until`` (the window's end: the last bucket is still filling).
+
+    The API gives bucket starts; a value summarises its whole bucket (the max of a
+    12 s bucket in a 1 h view), so drawn at the start, a staleness climbing from a
+    fault showed up to one bucket *before* the fault's marker. Drawn at the end, as
+    Prometheus draws a range query, a point sums up the time before it and never
+    leads its cause. ``step`` 0 keeps the starts."""
+    ends = [float(t) + step for t in starts]
+    return ends if until is None else [min(t, until) for t in ends]
+
+
+def series_frame(
+    answer: Mapping[str, Any] | None,
+    tz: ZoneInfo,
+    step: float = 0.0,
+    until: float | None = None,
+) -> pd.DataFrame:
     """``/api/v1/series`` -> columns ``epoch``, ``time`` (wall clock in ``tz``),
-    ``utc`` (text) and ``value`` (NaN where the collector had no value)."""
+    ``utc`` (text) and ``value`` (NaN where the collector had no value). With the
+    ``step`` the series was asked with, each point is placed at the end of its bucket,
+    at most ``until`` (``bucket_ends``)."""
     points = list((answer or {}).get("points") or [])
-    epochs = [float(p[0]) for p in points]
+    epochs = bucket_ends((float(p[0]) for p in points), step, until)
     values = [_value(p[1]) for p in points]
     return pd.DataFrame(
         {
@@ -284,10 +304,12 @@ def partitions_frame(detail: Mapping[str, Any]) -> pd.DataFrame:
 def heatmap_from_series(
     group: str,
     answers: Mapping[tuple[str, int], Mapping[str, Any]],
+    step: float,
 ) -> dict[str, Any]:
     """Build the ``/api/v1/heatmap`` shape from per-partition series answers
     (the fallback for a collector without that endpoint). Times are the union of
-    every series' bucket starts; a partition without a value at a time gets None."""
+    every series' bucket starts; a partition without a value at a time gets None.
+    ``step`` is the bucket width the series were asked with."""
     all_times = sorted({float(p[0]) for a in answers.values() for p in a.get("points") or []})
     index = {t: i for i, t in enumerate(all_times)}
     rows = []
@@ -296,7 +318,13 @@ def heatmap_from_series(
         for t, v in answer.get("points") or []:
             values[index[float(t)]] = _value(v)
         rows.append({"topic": topic, "partition": partition, "values": values})
-    return {"group": group, "metric": "staleness_s", "times": all_times, "rows": rows}
+    return {
+        "group": group,
+        "metric": "staleness_s",
+        "times": all_times,
+        "step_s": step,
+        "rows": rows,
+    }
 
 
 def range_window(

@@ -117,7 +117,11 @@ def visibility_section(groups: list[str]) -> None:
         ui.tile(col, key, fmt.seconds(answer.get(key)), f"{fmt.count(answer['count'])} samples")
     if answer.get("replay_count"):
         st.caption(f"{fmt.count(answer['replay_count'])} samples during a replay kept apart.")
-    st.plotly_chart(charts.visibility_percentiles(answer.get("series") or [], tz), key="vis_ts")
+    series = answer.get("series") or []
+    figure = charts.visibility_percentiles(
+        series, tz, float(answer.get("step_s") or 0.0), answer.get("end")
+    )
+    st.plotly_chart(figure, key="vis_ts")
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.visibility_histogram(answer.get("histogram") or {}), key="vis_h")

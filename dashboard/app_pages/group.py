@@ -208,7 +208,7 @@ def history() -> None:
     notes = data.merge_annotations(notes, ui.demo_fault_notes(group, start, end))
 
     def frame(key: str):
-        return data.series_frame(answers.get(key), tz)
+        return data.series_frame(answers.get(key), tz, step=step, until=end)
 
     staleness = {name: frame(f"staleness_s|{name}") for name, _, _ in lines}
     lag = {name: frame(f"offset_lag|{name}") for name, _, _ in lines}
@@ -267,7 +267,7 @@ def heatmap(detail: dict[str, Any], start: float, end: float) -> dict[str, Any] 
     answers = frames(requests)
     pairs = {(p["topic"], p["partition"]): answers.get(f"{p['topic']}|{p['partition']}") or {}
              for p in parts}  # fmt: skip
-    return data.heatmap_from_series(group, pairs)
+    return data.heatmap_from_series(group, pairs, step)
 
 
 def partition_table() -> None:

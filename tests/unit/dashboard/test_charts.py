@@ -108,6 +108,13 @@ def test_partition_heatmap_sequential_scale_and_gaps():
     assert "no partition history" in annotation_texts(empty)
 
 
+def test_partition_heatmap_cells_span_their_buckets():
+    heat = {"metric": "staleness_s", "times": [1_700_000_000, 1_700_000_060], "step_s": 60,
+            "rows": [{"topic": "t", "partition": 0, "values": [1.0, 2.0]}]}  # fmt: skip
+    centres = charts.partition_heatmap(heat, TZ).data[0].x
+    assert list(centres) == list(data.times([1_700_000_030, 1_700_000_090], TZ))
+
+
 def test_partition_heatmap_many_partitions_stays_one_screen_high():
     heat = {"metric": "offset_lag", "times": [1_700_000_000, 1_700_000_060],
             "rows": [{"topic": "t", "partition": p, "values": [p, p + 1]}
@@ -125,6 +132,8 @@ def test_visibility_charts():
     fig = charts.visibility_percentiles(series, TZ)
     assert_common(fig)
     assert math.isnan(fig.data[0].y[1])
+    ends = charts.visibility_percentiles(series, TZ, 60.0, 1_700_000_090).data[0].x
+    assert list(ends) == list(data.times([1_700_000_060, 1_700_000_090], TZ))
     hist = charts.visibility_histogram({"bounds": [0.1, 1, 10], "counts": [3, 5, 0]})
     assert list(hist.data[0].x) == ["0 s-100 ms", "100 ms-1.0 s", "1.0 s-10 s"]
     assert hist.layout.yaxis.title.text == "samples"

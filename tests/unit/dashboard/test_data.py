@@ -71,6 +71,16 @@ def test_series_frame_keeps_gaps_and_converts_to_the_zone():
     assert data.series_frame(None, fmt.zone("UTC")).empty
 
 
+def test_a_bucket_is_drawn_at_its_end_and_never_after_the_window():
+    """A value sums up its bucket (the max of 12 s): drawn at the bucket's start, a
+    staleness climbing from a fault at 100 s showed from 96 s on, before the fault."""
+    answer = {"points": [[84.0, 0.0], [96.0, 4.0], [108.0, 12.0]]}
+    frame = data.series_frame(answer, fmt.zone("UTC"), step=12.0, until=115.0)
+    assert list(frame["epoch"]) == [96.0, 108.0, 115.0]  # the last bucket is still filling
+    assert frame["utc"].iloc[0] == "1970-01-01 00:01:36 UTC"
+    assert list(data.series_frame(answer, fmt.zone("UTC"))["epoch"]) == [84.0, 96.0, 108.0]
+
+
 def test_partitions_frame_flags_and_order():
     detail = {
         "partitions": [
@@ -94,8 +104,9 @@ def test_heatmap_from_series_aligns_times_and_leaves_holes():
         ("t", 0): {"points": [[0, 1.0], [10, 2.0]]},
         ("t", 1): {"points": [[10, 3.0], [20, None]]},
     }
-    heat = data.heatmap_from_series("g", answers)
+    heat = data.heatmap_from_series("g", answers, 10.0)
     assert heat["times"] == [0.0, 10.0, 20.0]
+    assert heat["step_s"] == 10.0
     assert heat["rows"][0]["values"] == [1.0, 2.0, None]
     assert heat["rows"][1]["values"] == [None, 3.0, None]
 
