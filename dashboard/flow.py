@@ -23,6 +23,8 @@ COL_GAP = 30  # between columns (the arrow)
 ROW_GAP = 18  # between projections
 PAD = 4
 NAME_LIMIT = 24  # characters of a name drawn in a box (11 px); hover has it all
+TEXT_ROOM = BOX_W - 12  # px a line of text may take inside a box
+EM_PER_CHAR = 0.55  # generous mean width of a character of bold sans (measured ~0.5)
 TOPIC_FILL, TOPIC_LINE = "#FFFFFF", "#9AA5B1"
 ARROW = "#7B8794"
 
@@ -45,6 +47,16 @@ def stage_line(stage: Mapping[str, Any]) -> str:
     )
 
 
+def fit(text: str, px: float) -> str:
+    """SVG attributes that keep a ``px``-high line inside its box: none when it fits,
+    else its length set to the room, glyphs squeezed (``STALL · 1 min 29 s · lag
+    4,065`` ran past both edges of the box and read ``TALL · … · lag 4,06``). The
+    width is estimated generously, so a line that fits is left as it is."""
+    if len(text) * px * EM_PER_CHAR <= TEXT_ROOM:
+        return ""
+    return f' textLength="{TEXT_ROOM}" lengthAdjust="spacingAndGlyphs"'
+
+
 def _box(
     x: float, y: float, title: str, name: str, fill: str, line: str, hover: str,
     status_text: str | None = None, href: str | None = None, group: str | None = None,
@@ -58,7 +70,7 @@ def _box(
     if status_text is not None:
         lines.append(
             f'<text x="{cx:g}" y="{y + 54:g}" class="status" font-weight="700" '
-            f'font-size="12">{escape(status_text)}</text>'
+            f'font-size="12"{fit(status_text, 12)}>{escape(status_text)}</text>'
         )
     else:  # a topic or read model: its two lines centred in the box
         lines = [

@@ -43,6 +43,19 @@ def test_group_stages_carry_status_colour_word_staleness_and_lag():
     assert by_group["bank-command-handler"].find("rect").get("fill") == STATUS_COLORS["OK"]
 
 
+def test_a_long_status_line_is_squeezed_into_its_box_and_a_short_one_left_alone():
+    slow = {"group": "bank-balances", "status": "STALL", "offset_lag": 4065, "staleness_s": 89}
+    pipeline = {**PIPELINE, "projections": [slow]}
+    root = parse(flow.pipeline_svg(pipeline))
+    long_line = stages(root)["bank-balances"].findall("text")[-1]
+    assert "".join(long_line.itertext()) == "STALL · 1 min 29 s · lag 4,065"
+    assert long_line.get("textLength") == str(flow.TEXT_ROOM)
+    assert flow.TEXT_ROOM < flow.BOX_W
+    assert long_line.get("lengthAdjust") == "spacingAndGlyphs"
+    short_line = stages(root)["bank-command-handler"].findall("text")[-1]
+    assert short_line.get("textLength") is None  # "OK · 0 s · lag 0" fits as it is
+
+
 def test_a_stage_nobody_has_seen_is_grey_and_unknown_never_zero():
     unseen = stages(parse(flow.pipeline_svg(PIPELINE)))["bank-activity"]
     assert unseen.find("rect").get("fill") == STATUS_COLORS["ERROR"]  # the grey
