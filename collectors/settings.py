@@ -172,7 +172,7 @@ class StoreSection(_Strict):
     # collectors/store.
     partition_sample_interval_s: float | None = Field(default=None, gt=0, le=86400)
     memory_limit_mib: int = Field(default=64, ge=16, le=1_048_576)  # DuckDB memory_limit
-    threads: int = Field(default=2, ge=1, le=256)  # DuckDB worker threads
+    threads: int = Field(default=1, ge=1, le=256)  # DuckDB worker threads
 
     @field_validator("partition_sample_interval_s", mode="before")
     @classmethod

@@ -115,18 +115,18 @@ def test_store_section_defaults_and_environment() -> None:
     assert (store.partition_sample_interval_s, store.memory_limit_mib, store.threads) == (
         None,  # auto: every cycle on a small cluster (collectors/store/sampling.py)
         64,
-        2,
+        1,
     )
     env = {
         "LAGWATCH_STORE": "history.duckdb",  # the file, still collector.store
         "LAGWATCH_STORE__PARTITION_SAMPLE_INTERVAL_S": "15",
         "LAGWATCH_STORE__MEMORY_LIMIT_MIB": "96",
-        "LAGWATCH_STORE__THREADS": "1",
+        "LAGWATCH_STORE__THREADS": "2",
     }
     settings = load_settings(env=env)
     assert settings.collector.store == "history.duckdb"
     assert settings.store.partition_sample_interval_s == 15.0
-    assert (settings.store.memory_limit_mib, settings.store.threads) == (96, 1)
+    assert (settings.store.memory_limit_mib, settings.store.threads) == (96, 2)
 
 
 def test_partition_sample_interval_below_the_cycle_names_both_keys(tmp_path: Path) -> None:

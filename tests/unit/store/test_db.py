@@ -117,14 +117,14 @@ def test_store_settings_reach_duckdb(tmp_path: Path) -> None:
         env={
             "LAGWATCH_STORE": str(tmp_path / "configured.duckdb"),
             "LAGWATCH_STORE__MEMORY_LIMIT_MIB": "96",
-            "LAGWATCH_STORE__THREADS": "1",
+            "LAGWATCH_STORE__THREADS": "2",
             "LAGWATCH_COLLECTOR__RAW_RETENTION_H": "2",
         }
     )
     with open_store(settings) as store:
         assert store.path == tmp_path / "configured.duckdb"
         assert duckdb_setting(store, "memory_limit") == "96.0 MiB"
-        assert duckdb_setting(store, "threads") == 1
+        assert duckdb_setting(store, "threads") == 2
         assert store.raw_retention_s == 7_200
 
 
