@@ -68,6 +68,20 @@ def percent(value: float | None, digits: int = 1) -> str:
     return f"{value * 100:.{digits}f} %"
 
 
+def error_budget(remaining: float | None) -> str:
+    """The share of an SLO's error budget left: ``0.5`` -> ``50.0 %``. An overspent
+    budget (below 0) reads as how many times over it was spent, not as a large negative
+    percentage: ``-99`` (every observation bad under a 0.99 objective) -> ``none left
+    (100x spent)``, ``-0.5`` -> ``none left (1.5x spent)``. None/NaN -> ``—``."""
+    if _missing(remaining):
+        return MISSING
+    if remaining >= 0:
+        return percent(remaining)
+    spent = 1.0 - remaining  # the budget spent, in budgets
+    times = f"{spent:.1f}" if spent < 10 else f"{spent:,.0f}"
+    return f"none left ({times}x spent)"
+
+
 def size(value: float | None) -> str:
     """Bytes: ``1536`` -> ``1.5 KiB``."""
     if _missing(value):

@@ -64,7 +64,7 @@ def slo_section() -> None:
                 "target": fmt.seconds(s.get("target_s")),
                 "objective": fmt.percent(s.get("objective"), 2),
                 "compliance": fmt.percent(s.get("compliance"), 2),
-                "error budget left": fmt.percent(s.get("error_budget_remaining")),
+                "error budget left": fmt.error_budget(s.get("error_budget_remaining")),
                 "observations": fmt.count(s.get("observations_total")),
             }
         )
@@ -81,16 +81,39 @@ def slo_section() -> None:
         )
 
 
+# How many read models an unchosen selection looks at for samples (one query each).
+DEFAULT_SEARCH = 5
+
+
+def _group_with_samples(groups: list[str], start: float, end: float) -> str:
+    """The first of ``groups`` (read models with an SLO first) with visibility samples
+    between ``start`` and ``end``, looking at the first ``DEFAULT_SEARCH`` only; the
+    first group when none of them has any (its section then says why it is empty) or
+    the collector does not answer."""
+    for group in groups[:DEFAULT_SEARCH]:
+        try:
+            if ui.visibility(url, group, (("start", start), ("end", end))).get("count"):
+                return group
+        except ApiError:
+            break
+    return groups[0]
+
+
 def visibility_section(groups: list[str]) -> None:
     if not groups:
         st.info("No consumer group to show visibility for yet.", icon=INFO)
         return
-    wanted = ui.param("group")
-    index = groups.index(wanted) if wanted in groups else 0
-    group = st.selectbox("read model (consumer group)", groups, index=index, key="vis_group")
-    ui.set_params(group=group)
-    range_name = st.segmented_control("range", ["5m", "1h", "24h", "7d"], default="1h") or "1h"
+    # The range first (its widget is drawn below the group's): an unchosen group defaults
+    # to one with samples in it.
+    range_name = st.session_state.get("vis_range") or "1h"
     start, end = data.range_window(range_name, ui.now())
+    wanted = ui.param("group")
+    chosen = wanted if wanted in groups else _group_with_samples(groups, start, end)
+    group = st.selectbox(
+        "read model (consumer group)", groups, index=groups.index(chosen), key="vis_group"
+    )
+    ui.set_params(group=group)
+    st.segmented_control("range", ["5m", "1h", "24h", "7d"], default="1h", key="vis_range")
     try:
         answer = ui.visibility(url, group, (("start", start), ("end", end)))
     except EndpointMissing:

@@ -40,6 +40,18 @@ def test_counts_rates_percent_size_keep_missing_missing():
     assert fmt.size(10) == "10 B"
 
 
+def test_an_error_budget_left_is_a_percentage_and_an_overspent_one_says_how_many_times():
+    assert fmt.error_budget(1.0) == "100.0 %"
+    assert fmt.error_budget(0.5) == "50.0 %"
+    assert fmt.error_budget(0.0) == "0.0 %"
+    # Objective 0.99 with every observation bad: 1 - 1 / 0.01 = -99, the budget spent 100x.
+    assert fmt.error_budget(-99.0) == "none left (100x spent)"
+    assert fmt.error_budget(-0.5) == "none left (1.5x spent)"
+    assert fmt.error_budget(-1233.0) == "none left (1,234x spent)"
+    assert fmt.error_budget(None) == "—"
+    assert fmt.error_budget(float("nan")) == "—"
+
+
 def test_times_in_a_zone_and_utc():
     tz = fmt.zone("Europe/Berlin")
     assert fmt.clock(0, tz) == "1970-01-01 01:00:00"
