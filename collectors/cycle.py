@@ -88,9 +88,10 @@ class ClusterUnreachable(RuntimeError):
 class ClusterCollector:
     """Keeps the per-partition history of one cluster and runs its cycles.
 
-    ``rate_points``: how many past cycles the rate history keeps (memory: 8 bytes per
-    group-partition per point); rates span at most that many observations even when the
-    rate window would hold more.
+    ``rate_points``: how many past cycles the rate history keeps (memory: the newest
+    committed offset per group-partition, plus 16 bytes per point for each one that
+    changed then: ``change_ring``); rates span at most that many observations even when
+    the rate window would hold more.
     """
 
     def __init__(
@@ -473,7 +474,7 @@ class ClusterCollector:
         estimated = self._estimated(now, layout, lags, commits, ~has_times)
         staleness, method = kernels.choose_staleness(has_times, exact, estimated)
 
-        consume = kernels.rates(slots.commit_points(), len(commits), now, self._rate_window_s)
+        consume = kernels.rates_of_moving(*slots.commit_history(), now, self._rate_window_s)
         consume = np.where(readable, consume, np.nan)
         produce = np.where(readable, produce, np.nan)
         verdict = kernels.step_status(

@@ -121,7 +121,8 @@ def rates(points: Sequence[tuple[float, Ints]], rows: int, now: float, window_s:
     a partition nobody wrote to, over the whole history: most rows of a big cluster
     in any cycle). Its rate does not depend on that offset: 0 or NaN by the times
     alone (NaN for a row with no point at all). So the walk runs over the other rows
-    only, and the steady rows take the answer of a stand-in row with the same times.
+    only (``rates_of_moving``), and the steady rows take the answer of a stand-in row
+    with the same times.
     """
     if not points:
         return _rates(points, rows, now, window_s)
@@ -129,11 +130,33 @@ def rates(points: Sequence[tuple[float, Ints]], rows: int, now: float, window_s:
     varied = np.zeros(rows, dtype=bool)
     for _, v in points[:-1]:
         varied |= v != base
-    stand_in = _rates([(t, _STAND_IN) for t, _ in points], len(_STAND_IN), now, window_s)
-    out = np.where(base != NONE, stand_in[0], stand_in[1])
     moving = np.flatnonzero(varied)
+    return rates_of_moving(
+        [t for t, _ in points], base, moving, [v[moving] for _, v in points], now, window_s
+    )
+
+
+def rates_of_moving(
+    times: Sequence[float],
+    base: Ints,
+    moving: Ints,
+    moving_points: Sequence[Ints],
+    now: float,
+    window_s: float,
+) -> Floats:
+    """``rates`` of a history given as its newest column ``base``, the rows ``moving``
+    whose value is not the same at every point, and their values at each of ``times``
+    (oldest first). Every other row has its ``base`` value at every point. What a
+    history stored as changes (``change_ring``) hands over without building the
+    other rows' columns."""
+    if not len(times):
+        return _rates([], len(base), now, window_s)
+    stand_in = _rates([(t, _STAND_IN) for t in times], len(_STAND_IN), now, window_s)
+    out = np.where(base != NONE, stand_in[0], stand_in[1])
     if len(moving):
-        out[moving] = _rates([(t, v[moving]) for t, v in points], len(moving), now, window_s)
+        out[moving] = _rates(
+            list(zip(times, moving_points, strict=True)), len(moving), now, window_s
+        )
     return out
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from collectors.core.change_ring import ChangeRing
 from collectors.core.kernels import NONE, Bools, Floats, Ints, StatusState
 from collectors.core.model import TopicPart
 from collectors.core.partition_table import PartitionKeys
@@ -144,7 +145,9 @@ class Slots:
       a fixed number of values per slot (``warn_points`` staleness-at-commit points);
     - record timestamps per slot, read at (``t_commit``, ``t_end``, ``t_start``);
     - rate points: ``rate_points`` cycles in a ring shared by all slots and log
-      partitions (``NONE`` where a slot or partition had no point that cycle).
+      partitions (``NONE`` where a slot or partition had no point that cycle); the
+      slots' committed offsets as changes (``ChangeRing``: most slots do not commit in
+      a given cycle), the log partitions' ends as columns (few of them).
     """
 
     warn_points: int
@@ -157,7 +160,7 @@ class Slots:
     first_ts: Floats
     last_ts: Floats
     r_times: Floats
-    r_commit: Ints
+    r_commit: ChangeRing
     r_end: Ints
     cursor: int = 0
 
@@ -181,7 +184,7 @@ class Slots:
             first_ts=np.full(slots, np.nan),
             last_ts=np.full(slots, np.nan),
             r_times=np.full(rate_points, np.nan),
-            r_commit=ints(rate_points, slots),
+            r_commit=ChangeRing.empty(rate_points, slots),
             r_end=ints(rate_points, lps),
         )
 
@@ -193,7 +196,7 @@ class Slots:
         out.r_times[:] = self.r_times
         out.cursor = self.cursor
         s, d = surviving_rows(old, new)
-        out.r_commit[:, d] = self.r_commit[:, s]
+        out.r_commit = self.r_commit.moved(s, d, rows)
         out.status = self.status.moved(s, d, rows)
         for name in (
             "t_have",
@@ -223,7 +226,7 @@ class Slots:
             for name in self.__dataclass_fields__
             if isinstance(getattr(self, name), np.ndarray)
         ]
-        return sum(a.nbytes for a in arrays)
+        return sum(a.nbytes for a in arrays) + self.r_commit.nbytes()
 
     # --- rate points ------------------------------------------------------------------
 
@@ -231,17 +234,37 @@ class Slots:
         """Add this cycle's rate points (the oldest cycle's fall out)."""
         self.cursor = (self.cursor + 1) % self.rate_points
         self.r_times[self.cursor] = now
-        self.r_commit[self.cursor] = commits
+        self.r_commit.advance(self.cursor, commits)
         self.r_end[self.cursor] = log_ends
 
-    def _points(self, ring: Ints) -> list[tuple[float, Ints]]:
+    def _order(self) -> list[int]:
+        """Ring positions of the points, oldest first (positions never written have
+        no time and are no point)."""
         order = [(self.cursor + 1 + j) % self.rate_points for j in range(self.rate_points)]
-        return [
-            (float(self.r_times[k]), ring[k]) for k in order if self.r_times[k] == self.r_times[k]
-        ]
+        return [k for k in order if self.r_times[k] == self.r_times[k]]
+
+    def _points(self, ring: Ints) -> list[tuple[float, Ints]]:
+        return [(float(self.r_times[k]), ring[k]) for k in self._order()]
+
+    def commit_history(self) -> tuple[list[float], Ints, Ints, list[Ints]]:
+        """The committed-offset points as ``kernels.rates_of_moving`` takes them:
+        ``(times, newest column, moving rows, their values at each time)``."""
+        order = self._order()
+        moving, values = self.r_commit.history(order)
+        return [float(self.r_times[k]) for k in order], self.r_commit.current, moving, values
 
     def commit_points(self) -> list[tuple[float, Ints]]:
-        return self._points(self.r_commit)
+        """Every slot's committed offset at each point, oldest first (dense columns:
+        for checks; ``commit_history`` is what a cycle uses)."""
+        order = self._order()
+        columns = self.r_commit.dense(order)
+        return [(float(self.r_times[k]), c) for k, c in zip(order, columns, strict=True)]
+
+    def previous_commits(self) -> tuple[float, Ints]:
+        """The point before the newest: its time (NaN when there was none) and every
+        slot's committed offset then (``NONE`` where it had none)."""
+        prev = (self.cursor - 1) % self.rate_points
+        return float(self.r_times[prev]), self.r_commit.previous(self.cursor)
 
     def log_end_points(self) -> list[tuple[float, Ints]]:
         return self._points(self.r_end)

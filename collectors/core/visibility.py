@@ -298,11 +298,11 @@ def cycle_samples(
     history after ``Slots.advance``: the previous cycle's commits and time are the
     rate ring's previous point, ``last_ts`` the cached timestamp of ``committed - 1``
     (no extra fetch: the same cache exact staleness uses)."""
-    prev = (slots.cursor - 1) % slots.rate_points
+    previous_at, previous = slots.previous_commits()
     samples = passive_samples(
         now,
-        float(slots.r_times[prev]),
-        slots.r_commit[prev],
+        previous_at,
+        previous,
         committed,
         slots.last_ts,
         slots.t_have & (slots.t_commit == committed),

@@ -30,6 +30,7 @@ from collectors.core.model import (
     Watermarks,
 )
 from collectors.kafka.errors import error_text
+from collectors.kafka.topic_parts import TopicParts
 
 
 class ClusterUnavailable(RuntimeError):
@@ -60,6 +61,8 @@ class KafkaOffsetsSource:
         # ListOffsets request lists by (offset spec, partitions): the same chunks are
         # asked every cycle, and building 4,000 TopicPartitions a cycle cost ~6 ms.
         self._requests: dict[tuple[int, tuple[TopicPart, ...]], list[TopicPartition]] = {}
+        # Shared (topic, partition) keys of committed offsets (see topic_parts).
+        self._keys = TopicParts()
 
     def list_groups(self) -> list[GroupListing]:
         """All consumer groups the broker knows (classic and consumer protocol).
@@ -210,9 +213,11 @@ class KafkaOffsetsSource:
                 out[group] = CommittedOffsets(group, {}, error_text(error))
                 continue
             offsets: dict[TopicPart, int | None] = {}
+            share = self._keys.sharer()
             for tp in result.topic_partitions or []:
                 offset = tp.offset
-                offsets[(tp.topic, tp.partition)] = offset if offset >= 0 else None
+                key = (tp.topic, tp.partition)
+                offsets[share(key, key)] = offset if offset >= 0 else None
             out[group] = CommittedOffsets(group, offsets)
         return out
 
@@ -226,13 +231,12 @@ class KafkaOffsetsSource:
             result = future.result()
         except KafkaException as error:
             return CommittedOffsets(group, {}, error_text(error))
-        return CommittedOffsets(
-            group,
-            {
-                (tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
-                for tp in result.topic_partitions or []
-            },
-        )
+        share = self._keys.sharer()
+        offsets: dict[TopicPart, int | None] = {}
+        for tp in result.topic_partitions or []:
+            key = (tp.topic, tp.partition)
+            offsets[share(key, key)] = tp.offset if tp.offset >= 0 else None
+        return CommittedOffsets(group, offsets)
 
     def topic_partitions(self, topics: Iterable[str] | None = None) -> dict[str, list[int]]:
         """Partition ids per topic (all topics when ``topics`` is None)."""

@@ -87,7 +87,8 @@ def test_moved_history_follows_each_slot_and_new_slots_start_empty() -> None:
     assert moved.status.point_s[1, -1] == 7.0 and np.isnan(moved.status.point_s[0]).all()
     assert moved.t_have.tolist() == [False, True]
     assert moved.first_ts[1] == 200.0 and np.isnan(moved.first_ts[0])
-    assert moved.r_commit[moved.cursor].tolist() == [NONE, 20]
+    assert moved.r_commit.current.tolist() == [NONE, 20]
+    assert [v.tolist() for _, v in moved.commit_points()] == [[NONE, 20]]
     assert moved.r_end[moved.cursor].tolist() == [30]  # the log partition t[0] survived
 
 
@@ -116,7 +117,7 @@ def test_nbytes_counts_every_column_of_the_history() -> None:
     slots = Slots._sized(4, 5, 3, 2)
     per_slot = 12 * 8 + 2 * 4 * 8  # StatusState: 12 scalar columns, 2 point columns
     per_slot += 1 + 5 * 8  # t_have (bool); t_commit, t_end, t_start, first_ts, last_ts
-    per_slot += 5 * 8  # r_commit: one value per rate point
+    per_slot += 8  # r_commit: the newest value (no point has changes yet)
     expected = 3 * per_slot + 5 * 8 + 2 * 5 * 8  # r_times; r_end per log partition
     assert slots.nbytes() == expected
     assert Slots.empty(4, 5).nbytes() == 5 * 8  # r_times alone

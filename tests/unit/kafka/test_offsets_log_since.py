@@ -33,6 +33,7 @@ def fresh_log() -> CommittedOffsetsLog:
     log = object.__new__(CommittedOffsetsLog)  # no librdkafka: only the applying state
     log._wanted = lambda group: True
     log._decisions, log._offsets, log._since, log._known = {}, {}, {}, {}
+    log._known_groups = {}
     log._layout, log._layout_clock, log._records, log._malformed = {}, 0, 0, 0
     log._tps = {}
     return log
@@ -80,3 +81,18 @@ def test_groups_committing_one_partition_share_its_key_object() -> None:
     assert a == b == {("t", 0): 5, ("t", 1): 5}
     for tp in a:  # one tuple (and topic name) per partition, not one per group
         assert next(k for k in b if k == tp) is tp
+
+
+def test_known_keys_update_their_own_group_whatever_its_name() -> None:
+    """The fast path finds a known key's group by the name bytes in the key: long
+    names (a length above 255 takes both length bytes) and non-ASCII ones included."""
+    groups = ["a", "b", "g" * 44, "g" * 300, "gruppe-äöü-✓"]  # 300 = 256 + 44
+    log = fresh_log()
+    log._apply([Record(key(1, group=g, partition=0), value(3, 1), 1_000) for g in groups])
+    moved = [
+        Record(key(1, group=g, partition=0), value(3, 10 + i), 2_000) for i, g in enumerate(groups)
+    ]
+    log._apply(moved)  # every key known now: the fast path
+    for i, g in enumerate(groups):
+        assert log.offsets(g) == {("t", 0): 10 + i}
+        assert log.since(g) == {("t", 0): 2.0}
