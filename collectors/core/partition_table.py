@@ -243,30 +243,68 @@ class PartitionTable(Sequence[PartitionLag]):
 
     def to_arrow(self) -> dict[str, pa.Array]:
         """Every ``PartitionLag`` field as an Arrow array named as the store's columns."""
+        return {name: self.arrow_column(name) for name in ARROW_COLUMNS}
+
+    def arrow_column(self, name: str) -> pa.Array:
+        """One column of ``to_arrow``, built alone: a reader that needs a few columns
+        at a time (a ``/metrics`` render, family by family) never holds them all."""
         c = self.columns
         n = len(self)
-        return {
-            "observed_at": pa.array(np.full(n, self.observed_at)),
-            **self.keys.arrow(),
-            "log_start": _ints(c.log_start),
-            "log_end": _ints(c.log_end),
-            "committed": _ints(c.committed),
-            "offset_lag": _ints(c.offset_lag),
-            "no_commit": pa.array(c.no_commit),
-            "events_expired": pa.array(c.events_expired),
-            "staleness_s": _floats(c.staleness_s),
-            "staleness_method": pc.take(_names()[1], pa.array(c.staleness_method)),
-            "data_age_s": _floats(c.data_age_s),
-            "clock_skew": pa.array(c.clock_skew),
-            "consume_rate": _floats(c.consume_rate),
-            "produce_rate": _floats(c.produce_rate),
-            "eta_s": _floats(c.eta_s),
-            "status": pc.take(_names()[0], pa.array(c.status)),
-            "error": pa.array(_error_texts(c.errors, 0, n), type=pa.string()),
-            "offset_gap": _ints(_gap(c)),
-            "offset_out_of_range": pa.array(_out_of_range(c, n)),
-            "replay_progress": _floats(_progress(c, n)),
-        }
+        if name in _KEY_COLUMNS:
+            return self.keys.arrow()[name]
+        if name in _INT_COLUMNS:
+            return _ints(_gap(c) if name == "offset_gap" else getattr(c, name))
+        if name in _FLOAT_COLUMNS:
+            return _floats(_progress(c, n) if name == "replay_progress" else getattr(c, name))
+        if name in _BOOL_COLUMNS:
+            return pa.array(
+                _out_of_range(c, n) if name == "offset_out_of_range" else getattr(c, name)
+            )
+        if name == "observed_at":
+            return pa.array(np.full(n, self.observed_at))
+        if name == "staleness_method":
+            return pc.take(_names()[1], pa.array(c.staleness_method))
+        if name == "status":
+            return pc.take(_names()[0], pa.array(c.status))
+        if name == "error":
+            return pa.array(_error_texts(c.errors, 0, n), type=pa.string())
+        raise KeyError(f"no column {name!r}; the columns are {', '.join(ARROW_COLUMNS)}")
+
+
+_KEY_COLUMNS = ("cluster", "group_name", "topic", "partition")
+_INT_COLUMNS = ("log_start", "log_end", "committed", "offset_lag", "offset_gap")
+_FLOAT_COLUMNS = (
+    "staleness_s",
+    "data_age_s",
+    "consume_rate",
+    "produce_rate",
+    "eta_s",
+    "replay_progress",
+)
+_BOOL_COLUMNS = ("no_commit", "events_expired", "clock_skew", "offset_out_of_range")
+# In the order ``to_arrow`` has always given them (the store's schema orders by name).
+ARROW_COLUMNS = (
+    "observed_at",
+    *_KEY_COLUMNS,
+    "log_start",
+    "log_end",
+    "committed",
+    "offset_lag",
+    "no_commit",
+    "events_expired",
+    "staleness_s",
+    "staleness_method",
+    "data_age_s",
+    "clock_skew",
+    "consume_rate",
+    "produce_rate",
+    "eta_s",
+    "status",
+    "error",
+    "offset_gap",
+    "offset_out_of_range",
+    "replay_progress",
+)
 
 
 class PartitionRows(Sequence[PartitionLag]):

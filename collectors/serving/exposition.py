@@ -28,9 +28,14 @@ from collectors.core.model import (
     GroupTopicLag,
     Snapshot,
 )
+from collectors.core.partition_table import PartitionTable
 from collectors.serving.metric_consistency import consistency_families
 from collectors.serving.metric_families import aggregate_families, group_only_families
-from collectors.serving.metric_partitions import partition_families
+from collectors.serving.metric_partitions import (
+    families_of_columns,
+    partition_families,
+    partition_labels,
+)
 from collectors.serving.metric_self import (
     cluster_families,
     collector_families,
@@ -111,7 +116,7 @@ class MetricsRenderer:
                 aggregate_families("lagwatch_group_topic", "group on this topic", topic_rows)
             )
         elif self.granularity == "partition":
-            yield from partition_families(_partition_table(snapshot, kept, len(groups)))
+            yield from self._partition_pieces(snapshot, kept, len(groups))
         yield from _encoded(slo_families(slos))
         yield from _encoded(consistency_families(snapshot.consistency))
         yield from _encoded(collector_families(snapshot.stats, snapshot.taken_at))
@@ -156,6 +161,31 @@ class MetricsRenderer:
             lbl = self._labels[key] = labels(cluster=t.cluster, group=t.group, topic=t.topic)
         return lbl
 
+    def _partition_pieces(
+        self, snapshot: Snapshot, kept: set[tuple[str, str]], n_groups: int
+    ) -> Iterator[bytes]:
+        """The partition families. From the collector's tables (every group kept) one
+        value column at a time, built when its family is rendered, instead of a table
+        of all 23 columns (the store's): a render at 100,000 group-partitions holds
+        ~5 MB less at its peak. Anything else (row objects, groups left out) goes
+        through the whole table.
+
+        Keeping the label column between renders while the layout stands was measured
+        too: 8 MB more at rest for 2-3 MB less at the peak, and no CPU saved (joining
+        and compressing the lines is the render's cost, not building the labels)."""
+        tables = _collector_tables(snapshot) if n_groups == len(snapshot.groups) else None
+        if not tables:
+            yield from partition_families(_partition_table(snapshot, kept, n_groups))
+            return
+        parts = [partition_labels(t.keys.arrow()) for t in tables]
+        labels = parts[0] if len(parts) == 1 else pa.concat_arrays(parts)
+
+        def column(name: str) -> pa.Array | pa.ChunkedArray:
+            arrays = [t.arrow_column(name) for t in tables]
+            return arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays)
+
+        yield from families_of_columns(column, labels)
+
     def _prune_label_cache(self, in_use: int) -> None:
         if len(self._labels) > 4 * in_use + 4096:
             self._labels.clear()
@@ -164,6 +194,15 @@ class MetricsRenderer:
 def _encoded(parts: Iterable[str]) -> Iterator[bytes]:
     for part in parts:
         yield part.encode()
+
+
+def _collector_tables(snapshot: Snapshot) -> list[PartitionTable] | None:
+    """The snapshot's partitions as the collector's tables (one per cluster), or None
+    when some are row objects (a snapshot built from rows: tests, tools)."""
+    parts = getattr(snapshot.partitions, "parts", None)
+    if parts is None or not all(isinstance(p, PartitionTable) for p in parts):
+        return None
+    return list(parts)
 
 
 def _partition_table(snapshot: Snapshot, kept: set[tuple[str, str]], n_groups: int) -> pa.Table:

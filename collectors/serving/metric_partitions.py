@@ -4,12 +4,14 @@ At 100,000 group-partitions these families are 800,000 samples. Formatting them 
 Python f-string at a time took a second of CPU holding the GIL, which stalled the
 collection cycle running beside the render; Arrow's compute kernels format numbers,
 escape labels and join lines in C. Input: the snapshot's partitions as an Arrow table
-with ``store_columns.PARTITION_SCHEMA`` (what the store writes).
+with ``store_columns.PARTITION_SCHEMA`` (what the store writes), or (``families_of_columns``,
+what a scrape of the collector's snapshot uses) the label column and one value column at
+a time, built when its family is reached.
 
 The text comes out in pieces of at most ``ROWS_PER_PIECE`` rows of one family (about
 2 MB), so a scrape streams it and never holds the ~120 MB of the whole; what a render
-holds at once is the label column (one string per row, ~9 MB at 100,000 rows) and one
-piece.
+holds at once is the label column (one string per row, ~9 MB at 100,000 rows), one
+family's values and one piece.
 
 Values are spelled by Arrow (``1.5``, ``100``, ``1e-05``); Prometheus parses any float
 spelling. Unknown values (null) are left out, never written as 0 or NaN.
@@ -17,7 +19,7 @@ spelling. Unknown values (null) are left out, never written as 0 or NaN.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pyarrow as pa
@@ -103,18 +105,40 @@ def partition_families(table: pa.Table, rows_per_piece: int = ROWS_PER_PIECE) ->
     """
     if rows_per_piece < 1:
         raise ValueError(f"rows_per_piece must be at least 1; got {rows_per_piece}")
-    labels = _labels(table).combine_chunks()
-    for name, help_text, column in VALUE_FAMILIES:
+    yield from families_of_columns(
+        lambda name: table[name], partition_labels(table), rows_per_piece
+    )
+
+
+def families_of_columns(
+    column: Callable[[str], pa.Array | pa.ChunkedArray],
+    labels: pa.Array,
+    rows_per_piece: int = ROWS_PER_PIECE,
+) -> Iterator[bytes]:
+    """``partition_families`` of rows given as ``labels`` (``partition_labels``) and a
+    ``column(name)`` that gives each value column when asked: the families ask for
+    one column at a time, so a source that builds columns on demand holds one at once."""
+    if rows_per_piece < 1:
+        raise ValueError(f"rows_per_piece must be at least 1; got {rows_per_piece}")
+    for name, help_text, column_name in VALUE_FAMILIES:
         yield header(name, "gauge", help_text).encode()
-        values = pc.cast(table[column], pa.string())
+        values = pc.cast(column(column_name), pa.string())
         yield from _pieces(f"{name}{{", labels, "} ", values, rows_per_piece)
-    for name, help_text, column in FLAG_FAMILIES:
+    for name, help_text, column_name in FLAG_FAMILIES:
         yield header(name, "gauge", help_text).encode()
-        ones = pc.if_else(pc.fill_null(table[column], False), "1", "0")
+        ones = pc.if_else(pc.fill_null(column(column_name), False), "1", "0")
         yield from _pieces(f"{name}{{", labels, "} ", ones, rows_per_piece)
     yield header(STATUS_FAMILY, "gauge", STATUS_HELP).encode()
-    status = pc.binary_join_element_wise(',status="', table["status"], '"} 1', "")
+    status = pc.binary_join_element_wise(',status="', column("status"), '"} 1', "")
     yield from _pieces(f"{STATUS_FAMILY}{{", labels, "", status, rows_per_piece)
+
+
+def partition_labels(keys: pa.Table | Mapping[str, pa.Array]) -> pa.Array:
+    """``cluster="…",group="…",topic="…",partition="…"`` per row (values escaped) of
+    a table or mapping with the ``cluster``, ``group_name``, ``topic`` and ``partition``
+    columns, as one array."""
+    labels = _labels(keys)
+    return labels.combine_chunks() if isinstance(labels, pa.ChunkedArray) else labels
 
 
 def _pieces(
@@ -137,7 +161,7 @@ def _pieces(
             yield piece
 
 
-def _labels(table: pa.Table) -> pa.ChunkedArray:
+def _labels(table: pa.Table | Mapping[str, pa.Array]) -> pa.Array | pa.ChunkedArray:
     """``cluster="…",group="…",topic="…",partition="…"`` per row, values escaped."""
     return pc.binary_join_element_wise(
         'cluster="',
@@ -153,7 +177,7 @@ def _labels(table: pa.Table) -> pa.ChunkedArray:
     )
 
 
-def _escaped(values: pa.ChunkedArray) -> pa.ChunkedArray:
+def _escaped(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Label-value escaping: backslash, double quote, line feed (in that order)."""
     values = pc.replace_substring(values, "\\", "\\\\")
     values = pc.replace_substring(values, '"', '\\"')

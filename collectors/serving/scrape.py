@@ -5,8 +5,8 @@ that snapshot's exposition, rendered and (for ``Accept-Encoding: gzip``) compres
 piece by piece. So the data a scrape returns is never older than the latest snapshot
 (less than one interval plus one cycle's duration: docs/metrics.md), at any scale, and
 no whole text is held: at 100,000 group-partitions a render holds pieces of ~2 MB,
-never the ~120 MB text (its RSS peak, ~40-95 MB, is mostly the label column and the
-snapshot's columns as Arrow arrays).
+never the ~120 MB text (its RSS peak is mostly the label column, one family's values as
+Arrow arrays and the allocators' slack: docs/metrics.md).
 
 The one thing kept between scrapes is the gzip body of the snapshot streamed last
 (~6 MB at 100,000 group-partitions), so a second scrape of the same snapshot — a

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
 from collectors.core.kernels import CODE, METHOD_CODE, NONE
 from collectors.core.model import PartitionKey, PartitionLag, StalenessMethod, Status
@@ -93,6 +94,15 @@ def test_arrow_columns_equal_the_row_objects_columns() -> None:
     fast = partition_table(PartitionRows([_table()]))
     slow = _rows_table(EXPECTED)
     assert fast.equals(slow), (fast.to_pylist(), slow.to_pylist())
+
+
+def test_one_arrow_column_at_a_time_and_a_clear_error_for_a_name_it_lacks() -> None:
+    table = _table()
+    whole = partition_table(PartitionRows([table]))
+    for name in whole.column_names:
+        assert table.arrow_column(name).equals(whole[name].combine_chunks()), name
+    with pytest.raises(KeyError, match="no column 'lag'; the columns are observed_at, "):
+        table.arrow_column("lag")
 
 
 def test_totals_sum_committed_and_log_end_per_group_topic_run() -> None:

@@ -358,3 +358,34 @@ def test_benchmark_snapshot_renders_and_parses() -> None:
     text = MetricsRenderer("partition").render(snap).decode()
     assert len(samples(text, "lagwatch_partition_offset_lag")) == 24
     assert len(samples(text, "lagwatch_group_status")) == 3 * len(Status)
+
+
+def test_collector_tables_render_column_by_column_as_the_whole_table_does() -> None:
+    """Two clusters' tables (the collector's snapshot): the families built one column
+    at a time, as a scrape renders them, equal those of the store's whole table; with
+    a group left out (``drop_empty_groups``) the whole-table path still leaves it out."""
+    from collectors.core.partition_table import PartitionKeys, PartitionRows, PartitionTable
+    from collectors.devtools.bench_metrics import synthetic_snapshot
+
+    snap = synthetic_snapshot(groups=6, topics_per_group=2, partitions_per_topic=5, now=NOW)
+    (table,) = snap.partitions.parts
+    other = PartitionTable(
+        PartitionKeys([replace(k, cluster='dr"site') for k in table.keys.keys]),
+        NOW,
+        table.columns,
+    )
+    rows = PartitionRows([table, other])
+    groups = (*snap.groups, *(replace(g, cluster='dr"site') for g in snap.groups))
+    two = replace(snap, partitions=rows, groups=groups)
+    text = MetricsRenderer("partition").render(two)
+    whole = b"".join(metric_partitions.partition_families(partition_table(rows)))
+    assert whole in text and b'cluster="dr\\"site"' in whole
+    assert len(samples(text.decode(), "lagwatch_partition_offset_lag")) == 2 * len(table)
+
+    empty = replace(groups[0], state="EMPTY")
+    dropped = MetricsRenderer("partition", drop_empty_groups=True).render(
+        replace(two, groups=(empty, *groups[1:]), slos=())  # an SLO would keep it
+    )
+    lines = [line for line in dropped.decode().splitlines() if "lagwatch_partition_" in line]
+    assert not any(f'group="{empty.group}"' in line and 'cluster="prod"' in line for line in lines)
+    assert any(f'group="{empty.group}"' in line for line in lines)  # dr"site's is kept
