@@ -73,6 +73,9 @@ class CommittedOffsetsFromLog:
         self._log: CommittedOffsetsLog | None = None
         self._cold = True  # the cold read of a fresh log is not done yet
         self._cold_started: float | None = None  # when the first slice read
+        # A cold read's first progress line is said by the first slice that returns:
+        # a first slice that raised (a broker still loading) must not lose it.
+        self._progress_said = False
         self._skip_cycle = admin_first
         self._unlogged_s = 0.0  # reading time since the last progress line
         self._gave_up = mode == "admin"
@@ -142,7 +145,8 @@ class CommittedOffsetsFromLog:
         the log, the others (``hides_commits_of``) from the Admin API, so every value is
         exact from the first snapshot on and no cycle of the cold read runs long. A
         progress line after every ``PROGRESS_EVERY_S`` of reading (and after the first
-        cycle), one line when it is done. A slice that brings nothing (broker gone) just
+        slice that returned: a first cycle whose slice could not start says it in the
+        next), one line when it is done. A slice that brings nothing (broker gone) just
         uses up the budget. Returns what logs the outcome once the caller knows how many
         groups the log answered. A slice that cannot even learn its targets raises that
         error (every group's, as before)."""
@@ -168,9 +172,10 @@ class CommittedOffsetsFromLog:
         # Done only once the topic was found: until then every group is asked with the
         # Admin API, and the next cycle looks for the topic again.
         self._cold = not (done and offsets_log.discovered)
-        say = done or first or self._unlogged_s >= PROGRESS_EVERY_S
+        say = done or not self._progress_said or self._unlogged_s >= PROGRESS_EVERY_S
         if say:
             self._unlogged_s = 0.0
+            self._progress_said = True
         line = self._progress(offsets_log)
         records = offsets_log.records_parsed
         elapsed = self._clock() - (self._cold_started or start)
@@ -206,6 +211,7 @@ class CommittedOffsetsFromLog:
             self._cold = True
             self._cold_started = None
             self._unlogged_s = 0.0
+            self._progress_said = False
 
 
 def progress_line(progress: ReadProgress, records: int, elapsed_s: float) -> str:

@@ -328,3 +328,29 @@ def test_admin_first_leaves_the_first_cycle_to_the_admin_api_then_reads_as_usual
     clock.now += 1.0
     assert set(source.fetch(list(ready))) == {"early"}  # then slices, as without it
     assert log.timeouts == [0.25]
+
+
+def test_the_first_progress_line_survives_a_first_slice_that_failed(caplog) -> None:
+    """A broker still loading fails the first slice (its targets time out): the
+    progress line the first cycle would have said comes with the next slice that
+    returns, not only after another 2 s of reading."""
+    caplog.set_level("INFO", logger="collectors.kafka.committed_offsets")
+    log = FakeLog(OffsetsLogUnavailable("__consumer_offsets metadata: timed out"), slices=3)
+    log.pending_unread = {"h"}
+    clock = Clock()
+    real_catch_up = log.catch_up
+
+    def catch_up(timeout_s: float, partial: bool = False) -> bool:
+        clock.now += timeout_s  # each slice reads for its whole time
+        return real_catch_up(timeout_s, partial)
+
+    log.catch_up = catch_up
+    source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0, interval_s=1.0, clock=clock)
+    assert source.fetch(["g", "h"])["g"].error == "__consumer_offsets metadata: timed out"
+    assert "groups read from it" not in caplog.text
+    log.error = None
+    assert set(source.fetch(["g", "h"])) == {"g"}
+    assert "1 of 2 groups read from it, the others asked with the Admin API" in caplog.text
+    lines = caplog.text.count("groups read from it")
+    source.fetch(["g", "h"])  # well within 2 s of reading: no second line
+    assert caplog.text.count("groups read from it") == lines
