@@ -83,6 +83,9 @@ def slo_section() -> None:
 
 # How many read models an unchosen selection looks at for samples (one query each).
 DEFAULT_SEARCH = 5
+# The visibility section's ranges, and the one shown until another is chosen.
+VISIBILITY_RANGES = ("5m", "1h", "24h", "7d")
+DEFAULT_VISIBILITY_RANGE = "1h"
 
 
 def _group_with_samples(groups: list[str], start: float, end: float) -> str:
@@ -105,7 +108,7 @@ def visibility_section(groups: list[str]) -> None:
         return
     # The range first (its widget is drawn below the group's): an unchosen group defaults
     # to one with samples in it.
-    range_name = st.session_state.get("vis_range") or "1h"
+    range_name = st.session_state.get("vis_range") or DEFAULT_VISIBILITY_RANGE
     start, end = data.range_window(range_name, ui.now())
     wanted = ui.param("group")
     chosen = wanted if wanted in groups else _group_with_samples(groups, start, end)
@@ -113,7 +116,9 @@ def visibility_section(groups: list[str]) -> None:
         "read model (consumer group)", groups, index=groups.index(chosen), key="vis_group"
     )
     ui.set_params(group=group)
-    st.segmented_control("range", ["5m", "1h", "24h", "7d"], default="1h", key="vis_range")
+    st.segmented_control(
+        "range", list(VISIBILITY_RANGES), default=DEFAULT_VISIBILITY_RANGE, key="vis_range"
+    )
     try:
         answer = ui.visibility(url, group, (("start", start), ("end", end)))
     except EndpointMissing:
