@@ -583,7 +583,11 @@ def _memory_lines(index: int, r: RunResult) -> list[str]:
         ]
     if r.python_top:
         biggest = ", ".join(f"{t} {n:,} ({mb:.0f} MB)" for t, n, mb in r.python_top)
-        lines += ["", f"Biggest Python object types after the run (getsizeof): {biggest}."]
+        lines += [
+            "",
+            "Biggest Python object types after the run (getsizeof, each object once however "
+            f"many containers hold it): {biggest}.",
+        ]
     return lines
 
 

@@ -51,3 +51,17 @@ def test_python_types_counts_the_keys_inside_a_big_dict() -> None:
     assert top["tuple"][0] >= 50_000  # the untracked key tuples, found through the dict
     assert top["float"][0] >= 50_000
     assert len(kept) == 50_000
+
+
+def test_python_types_counts_a_shared_object_once_and_looks_inside_untracked_dicts() -> None:
+    topic = "".join(["shared-topic-", "x" * 40])  # one string object, not interned
+    keys = [(topic, i) for i in range(3)]
+    held = [dict.fromkeys(keys, 1.5) for _ in range(20_000)]  # untracked dicts of tuples
+    before = {name: n for name, n, _ in python_types(50)}
+    del held
+    after = {name: n for name, n, _ in python_types(50)}
+    assert before["dict"] - after["dict"] >= 20_000  # found although gc does not track them
+    # the 3 key tuples and their one string are counted once, not 20,000 times each
+    assert before["tuple"] - after["tuple"] < 1_000
+    assert before["str"] - after["str"] < 1_000
+    assert len(keys) == 3
