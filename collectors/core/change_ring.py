@@ -86,13 +86,13 @@ class ChangeRing:
         """Every row's value at each point of ``order`` (oldest first): the columns a
         dense history would keep. For checks and small tables; ``history`` is the
         cheap form."""
-        columns = [self.current]
-        for k in reversed(order[1:]):
-            column = columns[-1].copy()
-            column[self.rows[k]] = self.before[k]
+        moving, values = self.history(order)
+        columns = []
+        for at in values:
+            column = self.current.copy()
+            column[moving] = at
             columns.append(column)
-        columns.reverse()
-        return columns[-len(order) :] if order else []
+        return columns
 
     def moved(self, src: Ints, dst: Ints, rows: int) -> ChangeRing:
         """A copy with ``rows`` rows where row ``dst[i]`` has the history of row

@@ -103,8 +103,6 @@ def partition_families(table: pa.Table, rows_per_piece: int = ROWS_PER_PIECE) ->
     ``lagwatch_partition_committed_offset`` and ``lagwatch_partition_log_end_offset``
     gives them (docs/metrics.md). No rows: the headers alone.
     """
-    if rows_per_piece < 1:
-        raise ValueError(f"rows_per_piece must be at least 1; got {rows_per_piece}")
     yield from families_of_columns(
         lambda name: table[name], partition_labels(table), rows_per_piece
     )

@@ -222,17 +222,24 @@ def test_a_timeout_longer_than_the_budget_never_lets_a_slice_exceed_the_request_
     assert log.timeouts == [0.5, 1.5]
 
 
-def test_a_cold_read_slice_that_brings_nothing_ends_the_cycle_and_the_next_resumes() -> None:
-    log = FakeLog(slices=2, per_slice=0)
-    log.pending_unread = {"h"}
+def _slices_take_their_time(log: FakeLog) -> Clock:
+    """A clock that each of ``log``'s catch-ups moves on by its whole timeout (a
+    stalled slice, or one that reads until its time is up)."""
     clock = Clock()
     real_catch_up = log.catch_up
 
     def catch_up(timeout_s: float, partial: bool = False) -> bool:
-        clock.now += timeout_s  # a stalled slice uses its whole time
+        clock.now += timeout_s
         return real_catch_up(timeout_s, partial)
 
     log.catch_up = catch_up
+    return clock
+
+
+def test_a_cold_read_slice_that_brings_nothing_ends_the_cycle_and_the_next_resumes() -> None:
+    log = FakeLog(slices=2, per_slice=0)
+    log.pending_unread = {"h"}
+    clock = _slices_take_their_time(log)
     source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0, interval_s=1.0, clock=clock)
     assert set(source.fetch(["g", "h"])) == {"g"}
     assert set(source.fetch(["g", "h"])) == {"g"}  # stalled: h still asked elsewhere
@@ -337,14 +344,7 @@ def test_the_first_progress_line_survives_a_first_slice_that_failed(caplog) -> N
     caplog.set_level("INFO", logger="collectors.kafka.committed_offsets")
     log = FakeLog(OffsetsLogUnavailable("__consumer_offsets metadata: timed out"), slices=3)
     log.pending_unread = {"h"}
-    clock = Clock()
-    real_catch_up = log.catch_up
-
-    def catch_up(timeout_s: float, partial: bool = False) -> bool:
-        clock.now += timeout_s  # each slice reads for its whole time
-        return real_catch_up(timeout_s, partial)
-
-    log.catch_up = catch_up
+    clock = _slices_take_their_time(log)
     source = CommittedOffsetsFromLog(lambda: log, "auto", 10.0, interval_s=1.0, clock=clock)
     assert source.fetch(["g", "h"])["g"].error == "__consumer_offsets metadata: timed out"
     assert "groups read from it" not in caplog.text
