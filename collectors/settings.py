@@ -171,7 +171,7 @@ class StoreSection(_Strict):
     # 2,000 rows/s on average on a big one. Each default equals its twin in
     # collectors/store.
     partition_sample_interval_s: float | None = Field(default=None, gt=0, le=86400)
-    memory_limit_mib: int = Field(default=64, ge=16, le=1_048_576)  # DuckDB memory_limit
+    memory_limit_mib: int = Field(default=32, ge=16, le=1_048_576)  # DuckDB memory_limit
     threads: int = Field(default=1, ge=1, le=256)  # DuckDB worker threads
 
     @field_validator("partition_sample_interval_s", mode="before")

@@ -114,7 +114,7 @@ def test_store_section_defaults_and_environment() -> None:
     store = load_settings(env={}).store
     assert (store.partition_sample_interval_s, store.memory_limit_mib, store.threads) == (
         None,  # auto: every cycle on a small cluster (collectors/store/sampling.py)
-        64,
+        32,
         1,
     )
     env = {

@@ -413,3 +413,16 @@ def test_cursors_of_finished_threads_are_released(store: Store) -> None:
         t.start()
         t.join()
     assert len(store._cursors) <= 2
+
+
+def test_a_100000_partition_snapshot_fits_the_default_memory_cap(store: Store) -> None:
+    # DuckDB refuses a write that needs more than memory_limit ("could not allocate
+    # block"): 100,000 rows need more than 16 MiB (docs/configuration.md). Names longer
+    # than DuckDB's 12-byte inline strings, so they take buffer memory as real ones do.
+    from collectors.devtools.bench_metrics import synthetic_snapshot
+
+    snapshot = synthetic_snapshot(groups=50, topics_per_group=20, partitions_per_topic=100, now=1e9)
+    for taken_at in (1e9, 1e9 + 60):
+        store.write_snapshot(replace(snapshot, taken_at=taken_at))
+    rows = store.query(lambda c: c.execute("SELECT count(*) FROM partition_samples").fetchone())
+    assert rows == (200_000,)
