@@ -255,15 +255,23 @@ def test_catch_up_survives_a_broker_restart(tmp_path: Path, group_name, offsets_
         kafka_local.start(port, data_dir, timeout_s=120)
         commit(state.bootstrap, group, "restart-topic", 7)
 
+        seen: list[str] = []  # what each try got, for the failure message
+
         def caught_up_again() -> bool:
             try:
                 log.catch_up(5.0)
             except OffsetsLogUnavailable as error:
                 assert not error.permanent
+                seen.append(f"{type(error).__name__}: {error}")
                 return False
-            return dict(log.offsets(group)) == {("restart-topic", 0): 7}
+            offsets = dict(log.offsets(group))
+            seen.append(f"read {offsets}")
+            return offsets == {("restart-topic", 0): 7}
 
-        wait_until(caught_up_again, 90, "catch_up works again once the broker is back")
+        try:
+            wait_until(caught_up_again, 90, "catch_up works again once the broker is back")
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}; the last tries got: {seen[-3:]}") from None
     finally:
         kafka_local.stop(port, data_dir)
 
