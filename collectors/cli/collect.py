@@ -43,15 +43,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmd.add_argument(
         "--print-config", action="store_true", help="print the effective config (secrets masked)"
     )
+    cmd.add_argument(
+        "--no-supervise",
+        action="store_true",
+        help="run the collector in this process; by default a supervisor process starts "
+        "it again when it dies of a signal (collectors/cli/supervise.py)",
+    )
     cmd.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from collectors.settings import ConfigError, load_settings
-
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not (args.no_supervise or args.print_config):
+        from collectors.cli.supervise import supervise
+
+        return supervise(args.argv)
+
+    from collectors.settings import ConfigError, load_settings
+
     # httpx logs every request at INFO: a probe polling every 0.1 s would flood the log.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(args.log_level)))
     try:

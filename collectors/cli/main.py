@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in AREAS else "")
     args = parser.parse_args(argv)
+    args.argv = list(argv)  # what was asked, for a command that runs itself again
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

@@ -82,7 +82,7 @@ def test_kill_9_loses_at_most_the_cycle_in_flight(
         [
             sys.executable, "-m", "collectors.cli", "collect", "--bootstrap-servers",
             kafka_bootstrap, "--listen", f"127.0.0.1:{port}", "--store", str(store),
-            "--interval", "0.2",
+            "--interval", "0.2", "--no-supervise",  # the collector process itself dies
         ],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
