@@ -88,7 +88,10 @@ def build_clusters(settings: Settings) -> list[ClusterCollector]:
 
 
 def build_service(
-    settings: Settings, store=None, clock: Callable[[], float] = time.time
+    settings: Settings,
+    store=None,
+    clock: Callable[[], float] = time.time,
+    start_message: str = "collector started",
 ) -> CollectorService:
     """The collector service for ``settings``, with real Kafka clients."""
     probes = None
@@ -97,5 +100,10 @@ def build_service(
 
         probes = ProbeRunner(list(settings.probes), clock=clock)
     return CollectorService(
-        settings, build_clusters(settings), store=store, clock=clock, probes=probes
+        settings,
+        build_clusters(settings),
+        store=store,
+        clock=clock,
+        probes=probes,
+        start_message=start_message,
     )

@@ -114,9 +114,13 @@ class CollectorService:
         store=None,
         clock: Callable[[], float] = time.time,
         probes=None,
+        start_message: str = "collector started",
     ) -> None:
-        """``clusters``: one collector per configured cluster (``bootstrap.build_clusters``)."""
+        """``clusters``: one collector per configured cluster (``bootstrap.build_clusters``);
+        ``start_message``: the ``collector_start`` annotation's text (a restart after a
+        crash says why, ``cli/supervise.py``)."""
         self.settings = settings
+        self._start_message = start_message
         self._store = store
         self._clock = clock
         self._clusters = clusters
@@ -226,7 +230,7 @@ class CollectorService:
 
     def start(self) -> None:
         self._writes.put_annotation(
-            Annotation(self._clock(), "collector_start", None, None, "collector started")
+            Annotation(self._clock(), "collector_start", None, None, self._start_message)
         )
         loops = [(self._cycle_loop, "cycle")]
         if self._store is not None:

@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="run the collector in this process; by default a supervisor process starts "
         "it again when it dies of a signal (collectors/cli/supervise.py)",
     )
+    # Set by the supervisor on a collector it starts again: why (cli/supervise.py).
+    cmd.add_argument("--restart-reason", help=argparse.SUPPRESS)
     cmd.set_defaults(handler=run)
 
 
@@ -85,10 +87,10 @@ def run(args: argparse.Namespace) -> int:
 
         print(json.dumps(settings.masked(), indent=2))
         return 0
-    return serve(settings)
+    return serve(settings, restart_reason=args.restart_reason)
 
 
-def serve(settings) -> int:
+def serve(settings, restart_reason: str | None = None) -> int:
     import uvicorn
 
     from collectors.bootstrap import build_service
@@ -108,7 +110,11 @@ def serve(settings) -> int:
         except Exception as error:
             print(f"lagwatch collect: cannot open store: {error}", file=sys.stderr)
             return 2
-    service = build_service(settings, store=store)
+    started = "collector started"
+    if restart_reason:
+        started = f"collector started again: {restart_reason}"
+        log.warning("%s", started)
+    service = build_service(settings, store=store, start_message=started)
     app = create_app(
         service,
         store=store,

@@ -72,6 +72,7 @@ def next_step(returncode: int, stopping: bool, ran_s: float, last_delay_s: float
 def supervise(argv: list[str]) -> int:
     """Run ``lagwatch <argv> --no-supervise`` in a child until it exits with a code."""
     command = [sys.executable, "-m", "collectors.cli", *argv, "--no-supervise"]
+    reason: list[str] = []  # why the child runs again (its start annotation says so)
     stop = threading.Event()
     child: subprocess.Popen[bytes] | None = None
 
@@ -86,7 +87,7 @@ def supervise(argv: list[str]) -> int:
     restarts = 0
     while True:
         started = time.monotonic()
-        child = subprocess.Popen(command, preexec_fn=_die_with(os.getpid()))
+        child = subprocess.Popen(command + reason, preexec_fn=_die_with(os.getpid()))
         if stop.is_set():  # a stop that came while starting
             child.send_signal(signal.SIGTERM)
         returncode = _wait(child)
@@ -96,13 +97,9 @@ def supervise(argv: list[str]) -> int:
             return step.code
         restarts += 1
         delay_s = step.delay_s
-        log.error(
-            "the collector process died of %s after %.0f s; starting it again in %g s (restart %d)",
-            _signal_name(-returncode),
-            ran_s,
-            delay_s,
-            restarts,
-        )
+        died = f"the collector process died of {_signal_name(-returncode)} after {ran_s:.0f} s"
+        log.error("%s; starting it again in %g s (restart %d)", died, delay_s, restarts)
+        reason = ["--restart-reason", f"{died} (restart {restarts})"]
         if stop.wait(delay_s):
             return 0
 

@@ -71,6 +71,15 @@ def test_a_collector_that_aborts_is_started_again_and_a_stop_stops_both(
         assert "died of SIGABRT" in log.read_text()
         assert "(restart 1)" in log.read_text()
 
+        def restart_annotation() -> list[str]:
+            answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/annotations", timeout=5)
+            messages = [a["message"] for a in answer.json()["annotations"]]
+            return [m for m in messages if m.startswith("collector started again")]
+
+        # The history says why the collector started again, beside the charts.
+        [again] = wait_until(restart_annotation, 30, "the restart's annotation")
+        assert "died of SIGABRT" in again and again.endswith("(restart 1)"), again
+
         supervisor.send_signal(signal.SIGTERM)
         assert supervisor.wait(60) == 0, log.read_text()
         wait_until(lambda: not alive(second), 30, "the collector process stopped with it")
