@@ -91,7 +91,7 @@ def build_service(
     settings: Settings,
     store=None,
     clock: Callable[[], float] = time.time,
-    start_message: str = "collector started",
+    restart_reason: str | None = None,
 ) -> CollectorService:
     """The collector service for ``settings``, with real Kafka clients."""
     probes = None
@@ -105,5 +105,5 @@ def build_service(
         store=store,
         clock=clock,
         probes=probes,
-        start_message=start_message,
+        restart_reason=restart_reason,
     )

@@ -114,13 +114,15 @@ class CollectorService:
         store=None,
         clock: Callable[[], float] = time.time,
         probes=None,
-        start_message: str = "collector started",
+        restart_reason: str | None = None,
     ) -> None:
         """``clusters``: one collector per configured cluster (``bootstrap.build_clusters``);
-        ``start_message``: the ``collector_start`` annotation's text (a restart after a
-        crash says why, ``cli/supervise.py``)."""
+        ``restart_reason``: why this process replaces one that died (``cli/supervise.py``),
+        said by the ``collector_start`` annotation."""
         self.settings = settings
-        self._start_message = start_message
+        self._start_message = (
+            f"collector started again: {restart_reason}" if restart_reason else "collector started"
+        )
         self._store = store
         self._clock = clock
         self._clusters = clusters

@@ -110,11 +110,9 @@ def serve(settings, restart_reason: str | None = None) -> int:
         except Exception as error:
             print(f"lagwatch collect: cannot open store: {error}", file=sys.stderr)
             return 2
-    started = "collector started"
     if restart_reason:
-        started = f"collector started again: {restart_reason}"
-        log.warning("%s", started)
-    service = build_service(settings, store=store, start_message=started)
+        log.warning("collector started again: %s", restart_reason)
+    service = build_service(settings, store=store, restart_reason=restart_reason)
     app = create_app(
         service,
         store=store,

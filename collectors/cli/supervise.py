@@ -90,7 +90,7 @@ def supervise(argv: list[str]) -> int:
         child = subprocess.Popen(command + reason, preexec_fn=_die_with(os.getpid()))
         if stop.is_set():  # a stop that came while starting
             child.send_signal(signal.SIGTERM)
-        returncode = _wait(child)
+        returncode = child.wait()  # a signal's handler runs while it waits (PEP 475)
         ran_s = time.monotonic() - started
         step = next_step(returncode, stop.is_set(), ran_s, delay_s)
         if isinstance(step, Exit):
@@ -102,15 +102,6 @@ def supervise(argv: list[str]) -> int:
         reason = ["--restart-reason", f"{died} (restart {restarts})"]
         if stop.wait(delay_s):
             return 0
-
-
-def _wait(child: subprocess.Popen[bytes]) -> int:
-    # Signal handlers run between the wait's wake-ups; a plain wait() would be resumed.
-    while True:
-        try:
-            return child.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def _die_with(parent: int) -> Callable[[], None]:
